@@ -1,0 +1,194 @@
+"""Settings shared by every environment. Environment-specific files override these."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from config.env import env, env_int
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+# Local, git-ignored state for embedded defaults: SQLite files, generated keys, uploads.
+DATA_DIR = Path(env("EIDETIC_DATA_DIR", str(BASE_DIR / "var")))
+
+SECRET_KEY = env("DJANGO_SECRET_KEY", "")
+DEBUG = False
+ALLOWED_HOSTS: list[str] = []
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "oauth2_provider",
+    "accounts",
+    "vault",
+    "ledger",
+    "broker",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# Wrapped data keys live in their own database so that a backup of the data
+# database alone never holds what opens it (see README, "Keys and backups").
+DATABASE_ROUTERS = ["vault.routers.KeysRouter"]
+
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "vault:dashboard"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+# Uploads are streamed to a temporary file, never kept in memory whole.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# --- Eidetic apps, each with one namespaced settings dict -------------------------------
+VAULT = {
+    # Where the master key (KEK) comes from: a file keyring under DATA_DIR by default,
+    # or the environment (EIDETIC_KEK / EIDETIC_KEK_FILE) in production.
+    "KEYRING": env("VAULT_KEYRING", "vault.keyring.FileKeyring"),
+    "KEYRING_DIR": DATA_DIR / "keys",
+    "IMPORT_MAX_BYTES": env_int("VAULT_IMPORT_MAX_BYTES", 50 * 1024 * 1024),
+    # A compressed upload may expand to at most this many bytes (zip/gzip bombs).
+    "IMPORT_MAX_EXPANDED_BYTES": env_int("VAULT_IMPORT_MAX_EXPANDED_BYTES", 500 * 1024 * 1024),
+    # Imports at or above this size run as a Celery task; smaller ones inline.
+    "IMPORT_BATCH_SIZE": 2000,
+}
+
+LEDGER = {
+    "ORIGIN": env("LEDGER_ORIGIN", "eidetic.local/ledger"),
+    "SIGNING_KEY": env("LEDGER_SIGNING_KEY"),  # None: generated under DATA_DIR/keys
+    "KEY_DIR": DATA_DIR / "keys",
+    "CHECKPOINT_EVERY_ENTRIES": env_int("LEDGER_CHECKPOINT_EVERY_ENTRIES", 1000),
+    "CHECKPOINT_EVERY_SECONDS": env_int("LEDGER_CHECKPOINT_EVERY_SECONDS", 60),
+    "ANCHOR": env("LEDGER_ANCHOR", "ledger.anchoring.EthereumTesterAnchor"),
+    "ETH_RPC_URL": env("LEDGER_ETH_RPC_URL"),
+    "ETH_PRIVATE_KEY": env("LEDGER_ETH_PRIVATE_KEY"),
+    "PAGE_SIZE": 1000,
+}
+
+BROKER: dict = {}
+
+# --- REST API -------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "oauth2_provider.contrib.rest_framework.OAuth2Authentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "EXCEPTION_HANDLER": "config.api_errors.exception_handler",
+    "DEFAULT_THROTTLE_RATES": {"auditor": "600/minute"},
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Eidetic API",
+    "DESCRIPTION": "Consent-based personal data broker: partner data API and public ledger API.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and ReDoc assets are served from the sidecar package, never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+OAUTH2_PROVIDER = {
+    "PKCE_REQUIRED": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 600,
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "SCOPES": {"profile": "Your pseudonymous id"},
+    "DEFAULT_SCOPES": ["profile"],
+}
+
+# --- Celery ---------------------------------------------------------------------------
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_BEAT_SCHEDULE = {
+    "ledger-sequence": {"task": "ledger.tasks.sequence_pending", "schedule": timedelta(seconds=1)},
+    "ledger-checkpoint": {"task": "ledger.tasks.maybe_sign_checkpoint", "schedule": timedelta(seconds=10)},
+}
+
+# --- Logging: JSON lines; personal data and tokens are never logged ---------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Django's request logger prints the path; our paths carry only UUIDs.
+        "django.request": {"level": "ERROR"},
+    },
+}
+
+# `manage.py demo` runs these in order; each is ``populate(world: dict, out) -> None`` and
+# may read and extend ``world`` (people, partners, ...) that earlier steps built.
+DEMO_STEPS = ["vault.demo.populate", "broker.demo.populate"]

@@ -1,0 +1,53 @@
+"""Production: everything from the environment. PostgreSQL, Redis, gunicorn, Celery workers."""
+
+from __future__ import annotations
+
+import dj_database_url
+
+from config.env import env, env_bool, env_int, env_list, env_required
+from config.settings.base import *  # noqa: F403
+from config.settings.base import LEDGER, VAULT
+
+DEBUG = False
+SECRET_KEY = env_required("DJANGO_SECRET_KEY")
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS")
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+
+DATABASES = {
+    "default": dj_database_url.parse(env_required("DATABASE_URL"), conn_max_age=60, conn_health_checks=True),
+    "keys": dj_database_url.parse(env_required("KEYS_DATABASE_URL"), conn_max_age=60, conn_health_checks=True),
+}
+
+REDIS_URL = env_required("REDIS_URL")
+CACHES = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        # A cache outage must not take the site down: rate limits fail open, reads go on.
+        "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
+    }
+}
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = None
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+
+VAULT = {**VAULT, "KEYRING": env("VAULT_KEYRING", "vault.keyring.EnvironmentKeyring")}
+LEDGER = {
+    **LEDGER,
+    "SIGNING_KEY": env_required("LEDGER_SIGNING_KEY"),
+    "ANCHOR": env("LEDGER_ANCHOR", "ledger.anchoring.Web3HttpAnchor"),
+}
+
+# TLS terminates at the proxy in front of gunicorn, which sets X-Forwarded-Proto.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", False)
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}

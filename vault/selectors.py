@@ -1,0 +1,251 @@
+"""Reads from the vault. This module is the vault's public face: other apps (broker,
+insights, portal views) read a person's data only through these functions, which open
+records with the person's key and apply privacy zones before anything leaves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from django.db.models import Q, QuerySet
+
+from vault.keys import PersonKeys, keys_for
+from vault.models import ImportJob, Moment, PrivacyZone, SocialItem, Track, Trackpoint
+from vault.privacy import EffectiveZone, Zone, coarsen, effective_zone
+
+Precision = Literal["precise", "coarse"]
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Keyset position (time, id) of the last row of a page."""
+
+    at: datetime
+    id: UUID
+
+
+@dataclass
+class Page:
+    items: list[dict[str, Any]]
+    next_cursor: Cursor | None
+
+
+@dataclass(frozen=True)
+class OpenedPoint:
+    id: UUID
+    recorded_at: datetime
+    lat: float
+    lon: float
+    ele: float | None
+    hr: int | None
+    device: str | None
+
+
+def _time_window(
+    queryset: QuerySet, field: str, start: datetime | None, end: datetime | None, after: Cursor | None
+) -> QuerySet:
+    if start is not None:
+        queryset = queryset.filter(**{f"{field}__gte": start})
+    if end is not None:
+        queryset = queryset.filter(**{f"{field}__lt": end})
+    if after is not None:
+        queryset = queryset.filter(Q(**{f"{field}__gt": after.at}) | Q(**{field: after.at, "id__gt": after.id}))
+    return queryset.order_by(field, "id")
+
+
+# --- keys and pseudonyms ----------------------------------------------------------------
+
+
+def person_keys(person) -> PersonKeys:
+    return keys_for(person)
+
+
+def ledger_pseudonym(person) -> str:
+    """The person's id on the public ledger; unlinkable once the person is erased."""
+    return keys_for(person).pseudonym("ledger")
+
+
+def pairwise_pseudonym(person, audience: str) -> str:
+    """The person's id towards one partner (audience ``"partner:<uid>"``)."""
+    return keys_for(person).pseudonym(audience)
+
+
+# --- privacy zones ----------------------------------------------------------------------
+
+
+def zones_of(person) -> list[dict[str, Any]]:
+    keys = keys_for(person)
+    return [{"id": zone.id, **zone.open(keys)} for zone in PrivacyZone.objects.filter(owner=person)]
+
+
+def effective_zones_of(person) -> list[EffectiveZone]:
+    keys = keys_for(person)
+    secret = keys.secret_for("privacy-zones")
+    zones = []
+    for row in PrivacyZone.objects.filter(owner=person):
+        data = row.open(keys)
+        zone = Zone(lat=data["lat"], lon=data["lon"], radius_m=data["radius_m"])
+        zones.append(effective_zone(zone, secret, str(row.id)))
+    return zones
+
+
+# --- lifelog --------------------------------------------------------------------------
+
+
+def trackpoints_of(
+    person, *, start: datetime | None = None, end: datetime | None = None, track: Track | None = None
+) -> list[OpenedPoint]:
+    """The person's own points, opened, unfiltered: for her own eyes only (portal, export)."""
+    keys = keys_for(person)
+    queryset = Trackpoint.objects.filter(owner=person)
+    if track is not None:
+        queryset = queryset.filter(track=track)
+    queryset = _time_window(queryset, "recorded_at", start, end, None)
+    return [_open_point(keys, row) for row in queryset.only("id", "recorded_at", "sealed")]
+
+
+def _open_point(keys: PersonKeys, row: Trackpoint) -> OpenedPoint:
+    data = row.open(keys)
+    return OpenedPoint(
+        id=row.id,
+        recorded_at=row.recorded_at,
+        lat=data["lat"],
+        lon=data["lon"],
+        ele=data.get("ele"),
+        hr=data.get("hr"),
+        device=data.get("dev"),
+    )
+
+
+def trackpoints_for_sharing(
+    person,
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    precision: Precision = "precise",
+    after: Cursor | None = None,
+    limit: int = 100,
+    include_heart_rate: bool = False,
+    include_location: bool = True,
+) -> Page:
+    """Points a partner may receive: never one inside any privacy zone (effective edge).
+
+    Pages are by stored rows: a page may hold fewer than ``limit`` items where points
+    were withheld; ``next_cursor`` is None only when the window is exhausted.
+    """
+    keys = keys_for(person)
+    zones = effective_zones_of(person)
+    queryset = _time_window(Trackpoint.objects.filter(owner=person), "recorded_at", start, end, after)
+    rows = list(queryset.only("id", "recorded_at", "sealed")[: limit + 1])
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    items: list[dict[str, Any]] = []
+    for row in rows:
+        point = _open_point(keys, row)
+        if any(zone.contains(point.lat, point.lon) for zone in zones):
+            continue
+        item: dict[str, Any] = {"id": str(point.id), "recorded_at": point.recorded_at}
+        if include_location:
+            lat, lon = (point.lat, point.lon) if precision == "precise" else coarsen(point.lat, point.lon)
+            item.update(lat=lat, lon=lon)
+            if precision == "precise":
+                item["ele"] = point.ele
+        if include_heart_rate:
+            item["hr"] = point.hr
+        items.append(item)
+    next_cursor = Cursor(rows[-1].recorded_at, rows[-1].id) if has_more and rows else None
+    return Page(items=items, next_cursor=next_cursor)
+
+
+def tracks_of(person) -> QuerySet[Track]:
+    return Track.objects.filter(owner=person)
+
+
+def open_track(person, track: Track) -> dict[str, Any]:
+    return {
+        "id": track.id,
+        "started_at": track.started_at,
+        "ended_at": track.ended_at,
+        "point_count": track.point_count,
+        **track.open(keys_for(person)),
+    }
+
+
+def moments_of(
+    person,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    after: Cursor | None = None,
+    limit: int | None = None,
+) -> Page:
+    keys = keys_for(person)
+    queryset = _time_window(Moment.objects.filter(owner=person), "occurred_at", start, end, after)
+    rows = list(queryset[: limit + 1] if limit else queryset)
+    has_more = limit is not None and len(rows) > limit
+    rows = rows[:limit] if limit else rows
+    items = [
+        {"id": str(row.id), "occurred_at": row.occurred_at, "source": row.source, **row.open(keys)} for row in rows
+    ]
+    return Page(items=items, next_cursor=Cursor(rows[-1].occurred_at, rows[-1].id) if has_more else None)
+
+
+def moments_for_sharing(
+    person,
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    after: Cursor | None = None,
+    limit: int = 100,
+    precision: Precision | None = None,
+) -> Page:
+    """Moments for a partner: a place inside a privacy zone loses its coordinates;
+    without a location scope (``precision=None``) no coordinates are given at all."""
+    page = moments_of(person, start=start, end=end, after=after, limit=limit)
+    zones = effective_zones_of(person)
+    for item in page.items:
+        item.pop("source", None)
+        place = item.get("place")
+        if not place:
+            continue
+        lat, lon = place.pop("lat", None), place.pop("lon", None)
+        if precision is None or lat is None or any(zone.contains(lat, lon) for zone in zones):
+            continue
+        place["lat"], place["lon"] = (lat, lon) if precision == "precise" else coarsen(lat, lon)
+    return page
+
+
+def social_items_of(
+    person,
+    *,
+    kinds: list[str] | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    after: Cursor | None = None,
+    limit: int | None = None,
+) -> Page:
+    keys = keys_for(person)
+    queryset = SocialItem.objects.filter(owner=person)
+    if kinds:
+        queryset = queryset.filter(kind__in=kinds)
+    queryset = _time_window(queryset, "occurred_at", start, end, after)
+    rows = list(queryset[: limit + 1] if limit else queryset)
+    has_more = limit is not None and len(rows) > limit
+    rows = rows[:limit] if limit else rows
+    items = [
+        {"id": str(row.id), "kind": row.kind, "network": row.network, "occurred_at": row.occurred_at, **row.open(keys)}
+        for row in rows
+    ]
+    return Page(items=items, next_cursor=Cursor(rows[-1].occurred_at, rows[-1].id) if has_more else None)
+
+
+def import_jobs_of(person) -> QuerySet[ImportJob]:
+    return ImportJob.objects.filter(owner=person)
+
+
+def import_job_of(person, job_id: UUID) -> ImportJob:
+    """The person's own job; DoesNotExist for anyone else's (a 404, never a 403)."""
+    return ImportJob.objects.get(owner=person, id=job_id)
