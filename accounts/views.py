@@ -1,18 +1,36 @@
 from __future__ import annotations
 
-from django.contrib.auth import login
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from accounts.forms import SignupForm
-from accounts.services import register_person
+from accounts.forms import DeleteAccountForm, SignupForm
+from accounts.services import erase_account, register_person
 
 
 @require_http_methods(["GET", "POST"])
-def signup(request):
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("vault:home")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         person = register_person(username=form.cleaned_data["username"], password=form.cleaned_data["password1"])
         login(request, person, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, "Welcome to Eidetic. Your vault is ready and sealed with your own key.")
         return redirect("vault:dashboard")
-    return render(request, "accounts/signup.html", {"form": form})
+    return render(request, "accounts/signup.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def delete_account(request: HttpRequest) -> HttpResponse:
+    form = DeleteAccountForm(request.POST or None, person=request.user)
+    if request.method == "POST" and form.is_valid():
+        erase_account(request.user)
+        logout(request)
+        messages.success(request, "Your account is deleted. Your data key was destroyed first, so nothing opens.")
+        return redirect("vault:home")
+    return render(request, "accounts/delete.html", {"form": form}, status=400 if form.errors else 200)

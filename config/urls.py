@@ -2,12 +2,18 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from config import health
+
 urlpatterns = [
+    path("health/live", health.live, name="health-live"),
+    path("health/ready", health.ready, name="health-ready"),
     path("", include("vault.urls")),
     path("accounts/", include("accounts.urls")),
     path("ledger/", include("ledger.urls")),
     path("", include("broker.urls")),
     path("api/v1/ledger/", include("ledger.api.urls")),
+    path("insights/", include("insights.urls")),
+    path("api/v1/insights/", include("insights.api.urls")),
     path("api/v1/", include("broker.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

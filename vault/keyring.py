@@ -51,10 +51,20 @@ class Keyring:
 
     def get(self, kek_id: str) -> bytes:
         """A KEK by id, current or previous; KeyringError when this keyring lacks it."""
+        if kek_id not in self._keys:
+            # Another process may have rotated to a key this one has not loaded yet.
+            self.reload()
         try:
             return self._keys[kek_id]
         except KeyError:
             raise KeyringError(f"master key {kek_id} is not in the keyring") from None
+
+    def reload(self) -> None:
+        """Pick up keys added since loading (a no-op where keys cannot change at run time)."""
+
+    def retire(self, kek_id: str) -> None:
+        """Forget a previous KEK for good (after no data key is wrapped under it)."""
+        raise KeyringError(f"{type(self).__name__} keys are retired by removing them from the environment")
 
     def ids(self) -> list[str]:
         return list(self._keys)
@@ -84,6 +94,9 @@ class FileKeyring(Keyring):
         super().__init__()
         self.directory = Path(directory or settings.VAULT["KEYRING_DIR"])
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.reload()
+
+    def reload(self) -> None:
         for path in sorted(self.directory.glob("kek-*.key")):
             self._add(decode_key(path.read_text(), source=str(path)), current=False)
         current_file = self.directory / "current"
@@ -93,6 +106,12 @@ class FileKeyring(Keyring):
             self.generate()
         else:
             raise KeyringError(f"{current_file} does not name a key in {self.directory}")
+
+    def retire(self, kek_id: str) -> None:
+        if kek_id == self._current_id:
+            raise KeyringError("the current master key cannot be retired")
+        (self.directory / f"kek-{kek_id}.key").unlink(missing_ok=True)
+        self._keys.pop(kek_id, None)
 
     def generate(self) -> str:
         key = new_key()

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "vault",
     "ledger",
     "broker",
+    "insights",
 ]
 
 MIDDLEWARE = [
@@ -191,4 +192,4 @@ LOGGING = {
 
 # `manage.py demo` runs these in order; each is ``populate(world: dict, out) -> None`` and
 # may read and extend ``world`` (people, partners, ...) that earlier steps built.
-DEMO_STEPS = ["vault.demo.populate", "broker.demo.populate"]
+DEMO_STEPS = ["vault.demo.populate", "broker.demo.populate", "insights.demo.populate"]

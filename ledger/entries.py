@@ -1,0 +1,101 @@
+"""The entry format: RFC 8785 canonical JSON bytes. Pure Python, no Django (the verifier uses it).
+
+An entry is ``{"actor", "body", "kind", "prev", "seq", "subject", "ts", "v"}``; JCS sorts
+keys, so every entry *ends* with ``"prev":"<hex>","seq":N,"subject":"…","ts":"…","v":1}``.
+The verifier reads ``prev`` and ``seq`` from that tail with one anchored regular
+expression instead of parsing a million JSON documents; the tail can only match
+top-level members (strings cannot contain an unescaped quote), so this is exact.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal
+from typing import Any
+
+import rfc8785
+
+VERSION = 1
+GENESIS_PREV = "0" * 64
+MAX_SAFE_INTEGER = 2**53 - 1
+KIND_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+
+_TAIL = re.compile(
+    rb',"prev":"([0-9a-f]{64})","seq":(0|[1-9][0-9]{0,15}),"subject":"(?:[^"\\]|\\.)*","ts":"[0-9TZ:.\-]+","v":1}\Z'
+)
+
+
+class EntryFormatError(ValueError):
+    """The entry (or the value to put in one) does not follow the ledger's format."""
+
+
+def check_json_value(value: Any, path: str = "body") -> None:
+    """Reject what canonical JSON cannot carry exactly: floats, big integers, non-string keys."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return
+    if isinstance(value, int):
+        if abs(value) > MAX_SAFE_INTEGER:
+            raise EntryFormatError(f"{path}: integers must stay within ±(2^53-1); use a decimal string")
+        return
+    if isinstance(value, float | Decimal):
+        raise EntryFormatError(f"{path}: no floats in the ledger; write amounts as decimal strings")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise EntryFormatError(f"{path}: object keys must be strings")
+            check_json_value(item, f"{path}.{key}")
+        return
+    if isinstance(value, list | tuple):
+        for position, item in enumerate(value):
+            check_json_value(item, f"{path}[{position}]")
+        return
+    raise EntryFormatError(f"{path}: {type(value).__name__} is not a JSON value")
+
+
+def check_fields(*, kind: str, actor: str, subject: str, body: dict) -> None:
+    if not isinstance(kind, str) or not KIND_PATTERN.match(kind):
+        raise EntryFormatError("kind must look like 'area.event' (lowercase, dotted)")
+    for name, value in (("actor", actor), ("subject", subject)):
+        if not isinstance(value, str) or not value or len(value) > 200:
+            raise EntryFormatError(f"{name} must be a non-empty string of at most 200 characters")
+    if not isinstance(body, dict):
+        raise EntryFormatError("body must be a JSON object")
+    check_json_value(body)
+
+
+def encode(*, seq: int, ts: str, kind: str, actor: str, subject: str, body: dict, prev: str) -> bytes:
+    """The canonical bytes of one entry. Called once, by the sequencer; never to verify."""
+    document = {
+        "v": VERSION,
+        "seq": seq,
+        "ts": ts,
+        "kind": kind,
+        "actor": actor,
+        "subject": subject,
+        "body": body,
+        "prev": prev,
+    }
+    return rfc8785.dumps(document)
+
+
+def link_of(entry: bytes) -> tuple[int, str]:
+    """``(seq, prev)`` read from the entry's canonical tail; EntryFormatError if malformed."""
+    if not entry.startswith(b'{"actor":"'):
+        raise EntryFormatError("entry does not start like a canonical ledger entry")
+    position = entry.rfind(b',"prev":"')
+    match = _TAIL.match(entry, position) if position > 0 else None
+    if match is None:
+        raise EntryFormatError("entry does not end like a canonical ledger entry (prev, seq, subject, ts, v)")
+    return int(match.group(2)), match.group(1).decode()
+
+
+def decode(entry: bytes) -> dict[str, Any]:
+    """The entry as a dict, for display and for reading bodies (not for hashing)."""
+    try:
+        document = json.loads(entry)
+    except ValueError as error:
+        raise EntryFormatError("entry is not valid JSON") from error
+    if not isinstance(document, dict):
+        raise EntryFormatError("entry is not a JSON object")
+    return document
