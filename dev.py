@@ -30,7 +30,12 @@ def install(extras: str) -> None:
     """Create .venv and install the project, again only when pyproject.toml changed."""
     if not PYTHON.exists():
         print(f"Creating a virtualenv in {VENV}", flush=True)
-        venv.EnvBuilder(with_pip=True).create(VENV)
+        try:
+            import ensurepip  # noqa: F401 - Debian and Ubuntu ship it separately
+        except ImportError:
+            sys.exit("Creating .venv needs Python's venv module: on Debian or Ubuntu, apt-get install python3-venv")
+        # Symlinks, as `python3 -m venv` does: a copied interpreter can lose its shared library.
+        venv.EnvBuilder(with_pip=True, symlinks=os.name != "nt").create(VENV)
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
     stamp = VENV / f".installed-{extras or 'base'}"
     if stamp.exists() and stamp.read_text() == digest:

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from accounts.forms import DeleteAccountForm, SignupForm
+from accounts.models import User
 from accounts.services import erase_account, register_person
 
 
@@ -15,7 +16,7 @@ from accounts.services import erase_account, register_person
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("vault:home")
-    form = SignupForm(request.POST or None)
+    form = SignupForm(request.POST) if request.method == "POST" else SignupForm()
     if request.method == "POST" and form.is_valid():
         person = register_person(username=form.cleaned_data["username"], password=form.cleaned_data["password1"])
         login(request, person, backend="django.contrib.auth.backends.ModelBackend")
@@ -27,9 +28,10 @@ def signup(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def delete_account(request: HttpRequest) -> HttpResponse:
-    form = DeleteAccountForm(request.POST or None, person=request.user)
+    form = DeleteAccountForm(request.POST if request.method == "POST" else None, person=request.user)
     if request.method == "POST" and form.is_valid():
-        erase_account(request.user)
+        # The service locks the account row through its class: pass the real User, not the lazy proxy.
+        erase_account(User.objects.get(pk=request.user.pk))
         logout(request)
         messages.success(request, "Your account is deleted. Your data key was destroyed first, so nothing opens.")
         return redirect("vault:home")

@@ -149,9 +149,9 @@ def _claim(delivery_id: int, now: datetime) -> bool:
     return claimed == 1
 
 
-def deliver(delivery_id: int) -> str:
+def deliver(delivery_id: int, *, now: datetime | None = None) -> str:
     """One attempt. Returns the row's status after it ("pending" means: try again later)."""
-    now = timezone.now()
+    now = now or timezone.now()
     if not _claim(delivery_id, now):
         return "skipped"
     delivery = WebhookDelivery.objects.select_related("partner").get(pk=delivery_id)
@@ -168,7 +168,7 @@ def deliver(delivery_id: int) -> str:
         get_sender().send(url=delivery.partner.webhook_url, body=body, headers=headers)
     except DeliveryFailed as error:
         delivery.last_error = str(error)[:200]
-        delivery.next_attempt_at = timezone.now() + backoff(delivery.attempts)
+        delivery.next_attempt_at = now + backoff(delivery.attempts)
         if delivery.attempts >= broker_setting("WEBHOOK_MAX_ATTEMPTS"):
             delivery.status = WebhookDelivery.Status.FAILED
     else:
@@ -190,4 +190,6 @@ def pending_ids(*, now: datetime | None = None, limit: int = 200) -> list[int]:
 
 def sweep(*, now: datetime | None = None) -> int:
     """Deliver what is due; returns how many were delivered."""
-    return sum(deliver(delivery_id) == WebhookDelivery.Status.DELIVERED for delivery_id in pending_ids(now=now))
+    now = now or timezone.now()
+    delivered = [deliver(delivery_id, now=now) for delivery_id in pending_ids(now=now)]
+    return delivered.count(WebhookDelivery.Status.DELIVERED)

@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("ledger/", include("ledger.urls")),
     path("", include("broker.urls")),
+    path("", include("broker.oauth_urls")),
     path("api/v1/ledger/", include("ledger.api.urls")),
     path("insights/", include("insights.urls")),
     path("api/v1/insights/", include("insights.api.urls")),

@@ -1,3 +1,5 @@
+"""WSGI entry point for gunicorn (``gunicorn config.wsgi``); production sets DJANGO_SETTINGS_MODULE."""
+
 import os
 
 from django.core.wsgi import get_wsgi_application

@@ -99,3 +99,20 @@ def decode(entry: bytes) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise EntryFormatError("entry is not a JSON object")
     return document
+
+
+FIELDS = {"v", "seq", "ts", "kind", "actor", "subject", "body", "prev"}
+
+
+def check_document(entry: bytes) -> None:
+    """Strict check: valid JSON with exactly the entry's fields and types (the verifier's --strict)."""
+    document = decode(entry)
+    if set(document) != FIELDS:
+        raise EntryFormatError(f"fields are {sorted(document)}, expected {sorted(FIELDS)}")
+    if document["v"] != VERSION or not isinstance(document["seq"], int) or isinstance(document["seq"], bool):
+        raise EntryFormatError("v must be 1 and seq an integer")
+    if not isinstance(document["prev"], str) or len(document["prev"]) != 64:
+        raise EntryFormatError("prev must be 64 hex digits")
+    check_fields(kind=document["kind"], actor=document["actor"], subject=document["subject"], body=document["body"])
+    if not isinstance(document["ts"], str) or not document["ts"].endswith("Z"):
+        raise EntryFormatError("ts must be an RFC 3339 UTC time")

@@ -1,16 +1,190 @@
-"""The ledger's write side. CONTRACT (other apps rely on it; the ledger issue implements it):
+"""The ledger's write side. CONTRACT (other apps rely on it):
 
-    append(*, kind: str, actor: str, subject: str, body: dict) -> None
+    append(*, kind: str, actor: str, subject: str, body: dict) -> uuid.UUID
 
 Call it inside the caller's own ``transaction.atomic()`` block on the default database,
 so that the business change and its ledger record commit together or not at all.
 ``actor`` and ``subject`` are pseudonyms or public ids (``"person:<pseudonym>"``,
 ``"partner:<uuid>"``, ``"eidetic"``), never names; ``body`` holds counts, hashes,
 public ids and decimal strings only (no floats, no personal data).
+
+The returned id is the entry's public id; ``ledger.selectors.entry_for(id)`` resolves it
+to its ``seq`` once the sequencer has run. The sequencer runs right after the caller's
+commit (``transaction.on_commit``: inline where Celery is eager, a queued task otherwise)
+and from Celery beat. Tests inside a rolled-back transaction call ``sequence_pending()``
+themselves, or use ``django_capture_on_commit_callbacks(execute=True)``.
 """
 
 from __future__ import annotations
 
+import logging
+import uuid
+from datetime import UTC, datetime, timedelta
 
-def append(*, kind: str, actor: str, subject: str, body: dict) -> None:
-    raise NotImplementedError("ledger.append is implemented by the ledger issue")
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from ledger import entries, merkle, note, signing, tree
+from ledger.errors import InconsistentLog, InvalidEntry
+from ledger.models import Checkpoint, Entry, LedgerHead, PendingEntry, TreeNode
+
+logger = logging.getLogger("eidetic.ledger")
+
+
+def append(*, kind: str, actor: str, subject: str, body: dict) -> uuid.UUID:
+    """Record an entry as part of the caller's transaction; return its public id."""
+    try:
+        entries.check_fields(kind=kind, actor=actor, subject=subject, body=body)
+    except entries.EntryFormatError as error:
+        raise InvalidEntry(str(error)) from error
+    pending = PendingEntry.objects.create(
+        kind=kind,
+        actor=actor,
+        subject=subject,
+        body=body,
+        ts=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+    )
+    _sequence_after_commit()
+    return pending.id
+
+
+def _kick_sequencer() -> None:
+    from ledger import tasks  # tasks import services: imported late to avoid the cycle
+
+    tasks.sequence_pending.delay()
+
+
+def _sequence_after_commit() -> None:
+    if not settings.LEDGER.get("SEQUENCE_ON_COMMIT", True):
+        return
+    # One sequencer run per transaction is enough, however many entries it appended.
+    if any(callback[1] is _kick_sequencer for callback in connection.run_on_commit):
+        return
+    # robust: the caller's transaction has committed; a sequencer hiccup must not turn
+    # its success into an error. Beat retries within a second.
+    transaction.on_commit(_kick_sequencer, robust=True)
+
+
+# --- the sequencer ----------------------------------------------------------------------
+
+
+def _locked_head() -> LedgerHead:
+    """The head row, locked (PostgreSQL: row lock; SQLite: the IMMEDIATE write lock)."""
+    head = LedgerHead.objects.select_for_update().filter(id=1).first()
+    if head is None:  # only after a flush: migration 0002 creates the row
+        try:
+            with transaction.atomic():
+                LedgerHead.objects.create(id=1)
+        except IntegrityError:
+            pass  # another sequencer created it first
+        head = LedgerHead.objects.select_for_update().get(id=1)
+    return head
+
+
+def sequence_pending(*, batch_size: int | None = None) -> int:
+    """Give every pending entry its place in the log; return how many were sequenced."""
+    batch_size = batch_size or settings.LEDGER.get("SEQUENCE_BATCH", 1000)
+    total = 0
+    while True:
+        count = _sequence_batch(batch_size)
+        total += count
+        if count < batch_size:
+            return total
+
+
+@transaction.atomic
+def _sequence_batch(batch_size: int) -> int:
+    head = _locked_head()
+    # Read after taking the lock: under READ COMMITTED this sees every earlier batch's deletes.
+    pending = list(PendingEntry.objects.order_by("created_at", "id")[:batch_size])
+    if not pending:
+        return 0
+    builder = merkle.RootBuilder()
+    builder.size, builder.stack = head.size, head.frontier_hashes()
+    prev = head.last_leaf_hash
+    new_entries, new_nodes = [], []
+    for offset, item in enumerate(pending):
+        seq = head.size + offset
+        data = entries.encode(
+            seq=seq, ts=item.ts, kind=item.kind, actor=item.actor, subject=item.subject, body=item.body, prev=prev
+        )
+        leaf = merkle.leaf_hash(data)
+        new_entries.append(
+            Entry(
+                seq=seq, id=item.id, kind=item.kind, actor=item.actor, subject=item.subject, data=data, leaf_hash=leaf
+            )
+        )
+        new_nodes.extend(
+            TreeNode(key=TreeNode.key_for(level, index), hash=value) for level, index, value in builder.push(leaf)
+        )
+        prev = leaf.hex()
+    Entry.objects.bulk_create(new_entries)
+    TreeNode.objects.bulk_create(new_nodes)
+    PendingEntry.objects.filter(id__in=[item.id for item in pending]).delete()
+    head.size = builder.size
+    head.last_leaf_hash = prev
+    head.frontier = b"".join(builder.stack)
+    head.save(update_fields=["size", "last_leaf_hash", "frontier", "updated_at"])
+    return len(pending)
+
+
+# --- checkpoints ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def sign_checkpoint() -> Checkpoint | None:
+    """Sign the current tree, after proving it consistent with the last checkpoint.
+
+    Returns the new checkpoint, the latest one if the tree has not grown, or None for an
+    empty log. Raises InconsistentLog rather than ever signing a fork.
+    """
+    head = _locked_head()
+    if head.size == 0:
+        return None
+    last = Checkpoint.objects.order_by("-size").first()
+    if last is not None and last.size >= head.size:
+        return last
+    root = head.root()
+    if root != tree.root_at(head.size):
+        raise InconsistentLog("the sequencer's frontier disagrees with the stored tree")
+    if last is not None:
+        try:
+            merkle.verify_consistency(
+                last.size, head.size, bytes(last.root_hash), root, tree.consistency_proof(last.size, head.size)
+            )
+        except (merkle.ProofError, LookupError) as error:
+            logger.error("refusing to sign: tree inconsistent with checkpoint %s", last.size)
+            raise InconsistentLog(f"tree of size {head.size} does not extend checkpoint {last.size}") from error
+    body = note.CheckpointBody(signing.origin(), head.size, root)
+    checkpoint = Checkpoint.objects.create(
+        size=head.size,
+        root_hash=root,
+        note=note.sign(body, signing.private_key(), signing.origin()),
+    )
+    transaction.on_commit(lambda: _kick_anchor(checkpoint.id), robust=True)
+    return checkpoint
+
+
+def _kick_anchor(checkpoint_id: uuid.UUID) -> None:
+    from ledger import tasks
+
+    tasks.anchor_checkpoint.delay(str(checkpoint_id))
+
+
+def checkpoint_due(*, now: datetime | None = None) -> bool:
+    """True when N entries or T seconds (LEDGER settings) have passed since the last checkpoint."""
+    size = tree.sequenced_size()
+    last = Checkpoint.objects.order_by("-size").only("size", "created_at").first()
+    if size == 0 or (last is not None and last.size >= size):
+        return False
+    if last is None:
+        return True
+    now = now or timezone.now()
+    every_entries = settings.LEDGER["CHECKPOINT_EVERY_ENTRIES"]
+    every_seconds = settings.LEDGER["CHECKPOINT_EVERY_SECONDS"]
+    return size - last.size >= every_entries or now - last.created_at >= timedelta(seconds=every_seconds)
+
+
+def maybe_sign_checkpoint() -> Checkpoint | None:
+    return sign_checkpoint() if checkpoint_due() else None

@@ -15,7 +15,8 @@ class KeysRouter:
     db_for_write = db_for_read
 
     def allow_relation(self, obj1, obj2, **hints):
-        return self._is_key_model(type(obj1)) == self._is_key_model(type(obj2))
+        # Instances, not type(): request.user is a lazy proxy whose type has no _meta.
+        return self._is_key_model(obj1) == self._is_key_model(obj2)
 
     def allow_migrate(self, db, app_label, model_name=None, **hints):
         if model_name is None:

@@ -10,7 +10,8 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 
 from vault.keys import PersonKeys, keys_for
 from vault.models import ImportJob, Moment, PrivacyZone, SocialItem, Track, Trackpoint
@@ -249,3 +250,23 @@ def import_jobs_of(person) -> QuerySet[ImportJob]:
 def import_job_of(person, job_id: UUID) -> ImportJob:
     """The person's own job; DoesNotExist for anyone else's (a 404, never a 403)."""
     return ImportJob.objects.get(owner=person, id=job_id)
+
+
+def sampled_trackpoints_of(person, *, track: Track | None = None, limit: int = 300) -> list[OpenedPoint]:
+    """At most ``limit`` of the person's own points, evenly spaced in time, opened (portal drawings).
+
+    The database numbers the rows and returns only the sampled ones: drawing a 150-point
+    outline of a 10,000-point track should not cost 10,000 fetches and decryptions.
+    """
+    queryset = Trackpoint.objects.filter(owner=person)
+    if track is not None:
+        queryset = queryset.filter(track=track)
+    total = queryset.count()
+    if total > limit:
+        step = (total - 1) / max(limit - 1, 1)
+        wanted = sorted({round(i * step) + 1 for i in range(limit)})
+        numbered = queryset.annotate(row_number=Window(RowNumber(), order_by=[F("recorded_at").asc(), F("id").asc()]))
+        queryset = numbered.filter(row_number__in=wanted)
+    keys = keys_for(person)
+    rows = queryset.order_by("recorded_at", "id").only("id", "recorded_at", "sealed")
+    return [_open_point(keys, row) for row in rows]

@@ -8,6 +8,7 @@ The SVG is built from numbers only; the one piece of text (a caption) is escaped
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -96,7 +97,8 @@ def track_outline(
     )
     if not points:
         return mark_safe(  # noqa: S308 - numbers and an escaped title only
-            head + f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle" class="svg-note">No points</text></svg>'
+            head + f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle" class="svg-note">'
+            "No points</text></svg>"
         )
     sampled = downsample(points, MAX_OUTLINE_POINTS)
     frame = _frame(sampled, width, height, padding=14, min_span_m=200)
@@ -111,7 +113,9 @@ def track_outline(
     parts.append(f'<polyline class="svg-track" points="{_points_attr(coordinates)}"/>')
     (sx, sy), (ex, ey) = coordinates[0], coordinates[-1]
     parts.append(f'<circle class="svg-start" cx="{sx:.1f}" cy="{sy:.1f}" r="4"><title>Start</title></circle>')
-    parts.append(f'<rect class="svg-end" x="{ex - 4:.1f}" y="{ey - 4:.1f}" width="8" height="8"><title>End</title></rect>')
+    parts.append(
+        f'<rect class="svg-end" x="{ex - 4:.1f}" y="{ey - 4:.1f}" width="8" height="8"><title>End</title></rect>'
+    )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - numbers and an escaped title only
 
@@ -160,7 +164,7 @@ def heart_rate_chart(
 def _segments(samples: Sequence[tuple[datetime, int]], gap_seconds: float) -> list[list[tuple[datetime, int]]]:
     """Split where the recording paused, so a pause is not drawn as a straight line."""
     segments: list[list[tuple[datetime, int]]] = [[samples[0]]]
-    for previous, current in zip(samples, samples[1:], strict=False):
+    for previous, current in itertools.pairwise(samples):
         if (current[0] - previous[0]).total_seconds() > gap_seconds:
             segments.append([])
         segments[-1].append(current)
@@ -202,7 +206,7 @@ def zone_preview(
 
 
 def _round_length(metres: float) -> float:
-    """A round length (1, 2 or 5 × 10^n) no longer than ``metres``, for the scale bar."""
+    """A round length (1, 2 or 5 times a power of ten) no longer than ``metres``, for the scale bar."""
     power = 10 ** math.floor(math.log10(metres))
     return max(step * power for step in (1, 2, 5) if step * power <= metres)
 

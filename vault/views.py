@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from functools import wraps
-from itertools import groupby
+from itertools import groupby, pairwise
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -34,7 +34,11 @@ from vault.privacy import offset_metres
 from vault.svg import Circle, LatLon, heart_rate_chart, track_outline, zone_preview
 
 T = TypeVar("T")
-TRACKS_PER_PAGE = 12
+TRACKS_PER_PAGE = 9
+# How many points are opened to draw: a track card, a track's own page, the zone previews.
+OUTLINE_POINTS = 100
+DETAIL_POINTS = 3000
+ZONE_CONTEXT_POINTS = 1200
 # Other apps add their own cards to the dashboard by shipping one of these templates
 # (they render with the dashboard's context; use your own template tags for your data).
 DASHBOARD_PANELS = ("broker/_dashboard_panel.html", "ledger/_dashboard_panel.html", "club/_dashboard_panel.html")
@@ -107,7 +111,7 @@ def _wants_json(request: HttpRequest) -> bool:
 @require_http_methods(["GET", "POST"])
 @person_required
 def upload(request: HttpRequest) -> HttpResponse:
-    form = UploadForm(request.POST or None, request.FILES or None)
+    form = UploadForm(request.POST, request.FILES) if request.method == "POST" else UploadForm()
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -150,8 +154,12 @@ def _job_links(job: ImportJob) -> dict[str, Any]:
 
 
 def _job_status(job: ImportJob) -> dict[str, Any]:
+    from vault.importing import import_job_filename  # see _start_import
+
     failed = job.status == ImportJob.Status.FAILED
     return {
+        # Her own file's name, opened for her (it is sealed in the job row).
+        "filename": import_job_filename(job),
         "status": job.status,
         "status_label": job.get_status_display(),
         "processed": job.processed_items,
@@ -196,9 +204,9 @@ def track_list(request: HttpRequest) -> HttpResponse:
     tracks = []
     for track in page.object_list:
         opened = selectors.open_track(person, track)
-        points = selectors.trackpoints_of(person, track=track)
+        points = selectors.sampled_trackpoints_of(person, track=track, limit=OUTLINE_POINTS)
         outline = track_outline(points, zones, title=f"Outline of {opened.get('name') or 'the track'}")
-        tracks.append({**opened, "svg": outline, "duration": track.ended_at - track.started_at})
+        tracks.append({**opened, "svg": outline, "duration": _duration_text(track)})
     return render(request, "vault/track_list.html", {"page": page, "tracks": tracks})
 
 
@@ -207,10 +215,11 @@ def track_list(request: HttpRequest) -> HttpResponse:
 def track_detail(request: HttpRequest, track_id: UUID) -> HttpResponse:
     person = request.user
     track = _own_or_404(lambda: selectors.tracks_of(person).get(id=track_id))
-    points = selectors.trackpoints_of(person, track=track)
+    # Long tracks are sampled: a few thousand points draw and measure the track faithfully.
+    points = selectors.sampled_trackpoints_of(person, track=track, limit=DETAIL_POINTS)
     heart_rates = [(p.recorded_at, p.hr) for p in points if p.hr is not None]
     context = {
-        "track": {**selectors.open_track(person, track), "duration": track.ended_at - track.started_at},
+        "track": {**selectors.open_track(person, track), "duration": _duration_text(track)},
         "map_svg": track_outline(points, _circles(person), width=640, height=400, title="Map of the track"),
         "hr_svg": heart_rate_chart(heart_rates, title="Heart rate over the track"),
         "distance_km": _distance_m(points) / 1000,
@@ -221,9 +230,14 @@ def track_detail(request: HttpRequest, track_id: UUID) -> HttpResponse:
     return render(request, "vault/track_detail.html", context)
 
 
+def _duration_text(track: Track) -> str:
+    minutes = round((track.ended_at - track.started_at).total_seconds() / 60)
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+
+
 def _distance_m(points: list[selectors.OpenedPoint]) -> float:
     total = 0.0
-    for previous, current in zip(points, points[1:], strict=False):
+    for previous, current in pairwise(points):
         east, north = offset_metres(previous.lat, previous.lon, current.lat, current.lon)
         total += (east * east + north * north) ** 0.5
     return total
@@ -231,7 +245,14 @@ def _distance_m(points: list[selectors.OpenedPoint]) -> float:
 
 # --- moments and social items -------------------------------------------------------------
 
-SENTIMENT_SYMBOLS = {"loves": "♥♥", "likes": "♥", "neutral": "○", "dislikes": "✕", "loathes": "✕✕"}
+# Sentiment is said in words with a symbol beside it, never by colour alone.
+SENTIMENTS = {
+    "loves": ("♥♥", "You loved it"),
+    "likes": ("♥", "You liked it"),
+    "neutral": ("○", "You felt neutral about it"),
+    "dislikes": ("✕", "You disliked it"),
+    "loathes": ("✕✕", "You loathed it"),
+}
 
 
 @require_GET
@@ -239,7 +260,7 @@ SENTIMENT_SYMBOLS = {"loves": "♥♥", "likes": "♥", "neutral": "○", "disli
 def timeline(request: HttpRequest) -> HttpResponse:
     moments = sorted(selectors.moments_of(request.user).items, key=lambda m: m["occurred_at"], reverse=True)
     for moment in moments:
-        moment["sentiment_symbol"] = SENTIMENT_SYMBOLS.get(moment.get("sentiment") or "", "")
+        moment["sentiment_symbol"], moment["sentiment_text"] = SENTIMENTS.get(moment.get("sentiment") or "", ("", ""))
     days = [
         {"day": day, "moments": sorted(items, key=lambda m: m["occurred_at"])}
         for day, items in groupby(moments, key=lambda m: _day_of(m["occurred_at"]))
@@ -269,7 +290,7 @@ def social_list(request: HttpRequest) -> HttpResponse:
 @person_required
 def zones(request: HttpRequest) -> HttpResponse:
     person = request.user
-    form = ZoneForm(request.POST or None)
+    form = ZoneForm(request.POST) if request.method == "POST" else ZoneForm()
     preview = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -300,7 +321,7 @@ def zones(request: HttpRequest) -> HttpResponse:
 
 def _own_points(person) -> list[LatLon]:
     """Her own points, for drawing zones over them (opened for her eyes only)."""
-    return [LatLon(p.lat, p.lon) for p in selectors.trackpoints_of(person)]
+    return [LatLon(p.lat, p.lon) for p in selectors.sampled_trackpoints_of(person, limit=ZONE_CONTEXT_POINTS)]
 
 
 @require_http_methods(["GET", "POST"])

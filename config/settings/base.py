@@ -124,7 +124,16 @@ LEDGER = {
     "PAGE_SIZE": 1000,
 }
 
-BROKER: dict = {}
+BROKER = {
+    # Webhooks: how they leave (broker.webhooks.WebhookSender), and their retry schedule.
+    "WEBHOOK_SENDER": env("BROKER_WEBHOOK_SENDER", "broker.webhooks.HttpSender"),
+    "WEBHOOK_TIMEOUT_SECONDS": env_int("BROKER_WEBHOOK_TIMEOUT_SECONDS", 3),
+    "WEBHOOK_BACKOFF_SECONDS": env_int("BROKER_WEBHOOK_BACKOFF_SECONDS", 30),
+    "WEBHOOK_MAX_ATTEMPTS": env_int("BROKER_WEBHOOK_MAX_ATTEMPTS", 12),
+    # Partner data API pages: default and hard maximum number of records.
+    "PAGE_SIZE": 100,
+    "MAX_PAGE_SIZE": 500,
+}
 
 # --- REST API -------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -150,15 +159,49 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+# The toolkit's models are not swapped; naming them lets migrations that point at them
+# (broker's token bindings) declare their swappable dependency.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"
+OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"
+OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"
+OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
+
 OAUTH2_PROVIDER = {
+    # Authorization code + PKCE (S256 only), nothing else (RFC 9700).
     "PKCE_REQUIRED": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+    "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "refresh_token"],
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    "ALLOW_URI_WILDCARDS": False,
     "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
     "ACCESS_TOKEN_EXPIRE_SECONDS": 600,
     "ROTATE_REFRESH_TOKEN": True,
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
-    "SCOPES": {"profile": "Your pseudonymous id"},
-    "DEFAULT_SCOPES": ["profile"],
+    # Every authorization shows the consent screen: a new consent each time.
+    "REQUEST_APPROVAL_PROMPT": "force",
+    "SCOPES_BACKEND_CLASS": "broker.catalogue.CatalogueScopes",
+    "OAUTH2_VALIDATOR_CLASS": "broker.oauth.ConsentValidator",
+    # Settings-level list kept in step with the catalogue (the toolkit reads both).
+    "SCOPES": {
+        "lifelog.moments:read": "Read your moments",
+        "lifelog.location:coarse": "See roughly where you were",
+        "lifelog.location:precise": "See exactly where you were",
+        "lifelog.heartrate:read": "Read your heart rate",
+        "social.interests:read": "Read your social interests",
+        "social.posts:read": "Read your social posts",
+        "insights.interests:read": "Read your interest profiles",
+        "vault.contribute:write": "Add records to your vault",
+    },
+    "DEFAULT_SCOPES": [],
 }
 
 # --- Celery ---------------------------------------------------------------------------

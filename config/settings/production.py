@@ -1,4 +1,8 @@
-"""Production: everything from the environment. PostgreSQL, Redis, gunicorn, Celery workers."""
+"""Production: everything from the environment. PostgreSQL, Redis, gunicorn, Celery workers.
+
+Every value below may also come from a file named by ``<NAME>_FILE`` (Docker and Kubernetes
+secrets); see ``config/env.py`` and the README's "Running in production" table.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +17,15 @@ SECRET_KEY = env_required("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
+# Persistent connections, checked before reuse so a restarted PostgreSQL is picked up again.
+_CONN_MAX_AGE = env_int("DJANGO_CONN_MAX_AGE", 60)
 DATABASES = {
-    "default": dj_database_url.parse(env_required("DATABASE_URL"), conn_max_age=60, conn_health_checks=True),
-    "keys": dj_database_url.parse(env_required("KEYS_DATABASE_URL"), conn_max_age=60, conn_health_checks=True),
+    "default": dj_database_url.parse(env_required("DATABASE_URL"), conn_max_age=_CONN_MAX_AGE, conn_health_checks=True),
+    # The wrapped data keys: a separate database (ideally a separate server and backup
+    # schedule), so a copy of the data database alone never holds what opens it.
+    "keys": dj_database_url.parse(
+        env_required("KEYS_DATABASE_URL"), conn_max_age=_CONN_MAX_AGE, conn_health_checks=True
+    ),
 }
 
 REDIS_URL = env_required("REDIS_URL")
@@ -29,7 +39,9 @@ CACHES = {
 }
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
+# Longer than any task runs: with acks_late, Redis re-delivers a task only after this.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 VAULT = {**VAULT, "KEYRING": env("VAULT_KEYRING", "vault.keyring.EnvironmentKeyring")}
 LEDGER = {
@@ -41,11 +53,20 @@ LEDGER = {
 # TLS terminates at the proxy in front of gunicorn, which sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+# Probes from the orchestrator speak plain HTTP to the container, not through the proxy.
+SECURE_REDIRECT_EXEMPT = [r"^health/"]
 SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", False)
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
+
+SILENCED_SYSTEM_CHECKS: list[str] = []
+if not SECURE_HSTS_PRELOAD:
+    # security.W021: HSTS preloading is a commitment for the whole domain and its
+    # subdomains that is slow to undo, so the operator opts in (DJANGO_SECURE_HSTS_PRELOAD=1)
+    # once every subdomain serves HTTPS; HSTS itself is on for a year either way.
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

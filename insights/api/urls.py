@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path
+
+from insights.api import views
+
+urlpatterns = [
+    path("interests", views.InterestsView.as_view(), name="insights-interests"),
+]

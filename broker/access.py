@@ -1,0 +1,147 @@
+"""The partner's read path: which consent a token stands for, whether this call is
+allowed under it, and the record of the call (access log, and value on the ledger).
+
+Order of a read (``broker.api.data``): ``consent_for_token`` -> ``check`` (state,
+expiry, scope, range, frequency) -> the vault selectors open the records ->
+``record_allowed`` re-checks state and frequency under a row lock and writes the log
+entry and the ledger entry in one short transaction. A refused call is recorded by
+``record_denied``. Reading before the locked write keeps the lock short; the re-check
+makes sure nothing is returned if the consent changed meanwhile.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from broker.errors import (
+    STATE_ERRORS,
+    BrokerError,
+    ConsentExpired,
+    ConsentNotActive,
+    FrequencyExceeded,
+    InvalidDateRange,
+    ScopeNotGranted,
+    TokenNotBound,
+)
+from broker.models import AccessLogEntry, Consent, TokenBinding
+from ledger import services as ledger_services
+from vault.selectors import ledger_pseudonym
+
+Outcome = AccessLogEntry.Outcome
+
+
+def clock() -> datetime:
+    """The clock of the read path (one place, so boundary tests can set it)."""
+    return timezone.now()
+
+
+def consent_for_token(access_token) -> Consent:
+    """The consent an access token was issued under; ``TokenNotBound`` otherwise."""
+    binding = (
+        TokenBinding.objects.select_related("consent__partner", "consent__person")
+        .filter(access_token_id=getattr(access_token, "pk", None))
+        .first()
+    )
+    if binding is None:
+        raise TokenNotBound()
+    return binding.consent
+
+
+def check_state(consent: Consent, now: datetime) -> None:
+    if consent.state in STATE_ERRORS:
+        raise STATE_ERRORS[consent.state]()
+    if consent.is_expired_at(now):
+        raise ConsentExpired()
+    if not consent.is_active_at(now):
+        raise ConsentNotActive()
+
+
+def check(*, consent: Consent, scopes: list[str], start: datetime, end: datetime, now: datetime) -> str:
+    """Every rule of a read, in the order a partner can fix them. Returns the scope used
+    (the first of ``scopes`` the consent covers, e.g. precise before coarse)."""
+    check_state(consent, now)
+    scope = next((name for name in scopes if consent.covers(name)), None)
+    if scope is None:
+        raise ScopeNotGranted()
+    if not consent.range_covers(start, end):
+        raise InvalidDateRange()
+    check_frequency(consent, now)
+    return scope
+
+
+def check_frequency(consent: Consent, now: datetime) -> None:
+    """At most N allowed reads in any sliding window of the consent's unit."""
+    window_start = now - consent.frequency_window
+    recent = AccessLogEntry.objects.filter(consent=consent, outcome=Outcome.ALLOWED, at__gt=window_start)
+    times = list(recent.order_by("-at").values_list("at", flat=True)[: consent.frequency_value])
+    if len(times) >= consent.frequency_value:
+        # The call becomes possible when the oldest of the last N leaves the window.
+        frees_at = times[-1] + consent.frequency_window
+        retry_after = max(1, math.ceil((frees_at - now).total_seconds()))
+        raise FrequencyExceeded(headers={"Retry-After": str(retry_after)})
+
+
+def price_of_access(consent: Consent, now: datetime) -> Decimal:
+    """What this allowed read earns the person: the price per access, or the monthly
+    price on the first read of each calendar month."""
+    if not consent.is_priced:
+        return Decimal("0")
+    if consent.price_basis == Consent.PriceBasis.PER_ACCESS:
+        return consent.price_amount
+    month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    already = AccessLogEntry.objects.filter(consent=consent, at__gte=month_start, amount__gt=0).exists()
+    return Decimal("0") if already else consent.price_amount
+
+
+def record_allowed(*, consent: Consent, scope: str, record_count: int, now: datetime | None = None) -> AccessLogEntry:
+    """Log the read and pay for it, after re-checking state and frequency under a lock."""
+    now = now or clock()
+    with transaction.atomic():
+        locked = Consent.objects.select_for_update().select_related("partner", "person").get(pk=consent.pk)
+        check_state(locked, now)
+        check_frequency(locked, now)
+        amount = price_of_access(locked, now)
+        entry = AccessLogEntry.objects.create(
+            consent=locked,
+            person=locked.person,
+            partner=locked.partner,
+            purpose_code=locked.purpose_code,
+            scope=scope,
+            record_count=record_count,
+            outcome=Outcome.ALLOWED,
+            amount=amount,
+            at=now,
+        )
+        if amount > 0:
+            ledger_services.append(
+                kind="value.transferred",
+                actor=f"partner:{locked.partner.uid}",
+                subject=f"person:{ledger_pseudonym(locked.person)}",
+                body={
+                    "from": f"partner:{locked.partner.uid}",
+                    "to": f"person:{ledger_pseudonym(locked.person)}",
+                    "amount": f"{amount:.2f}",
+                    "currency": "credits",
+                    "consent": str(locked.uid),
+                },
+            )
+    return entry
+
+
+def record_denied(*, consent: Consent, scope: str, error: BrokerError, now: datetime | None = None) -> AccessLogEntry:
+    return AccessLogEntry.objects.create(
+        consent=consent,
+        person=consent.person,
+        partner=consent.partner,
+        purpose_code=consent.purpose_code,
+        scope=scope,
+        record_count=0,
+        outcome=Outcome.DENIED,
+        error_code=error.code,
+        at=now or clock(),
+    )

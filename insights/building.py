@@ -1,0 +1,174 @@
+"""Building a person's interest timeline from her vault: a full rebuild, or an incremental
+update from the time new data starts. Both run the same code, so they give the same
+timeline (see ``scoring`` for why the floats agree too).
+
+An update from ``since``:
+1. Evidence is recomputed for records at or after ``R = since - DWELL_WINDOW`` (a new
+   trackpoint may change the dwell time of a moment just before ``since``); moments
+   from ``R - LOOKBACK`` are read for heart-rate baselines and earlier visits.
+2. The weekly points after ``B = week_floor(R)`` are recomputed from the stored point at
+   ``B`` (or the last point before it, stepped forward week by week).
+Everything is read through ``vault.selectors`` and written in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from vault import selectors as vault
+from vault.keys import PersonKeys
+
+from insights.models import TimelinePoint, WeeklyEvidence
+from insights.scoring import (
+    DWELL_WINDOW,
+    LOOKBACK,
+    Evidence,
+    MomentHistory,
+    advance,
+    dwell_minutes,
+    moment_evidence,
+    social_evidence,
+    week_ceil,
+    week_floor,
+)
+from insights.taxonomy import get_taxonomy
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    records_read: int
+    evidence_written: int
+    points_written: int
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What an update recomputes: evidence from ``recompute_from``, points after ``base``."""
+
+    recompute_from: datetime | None
+    base: datetime | None
+
+
+def plan_for(since: datetime | None) -> Plan:
+    if since is None:
+        return Plan(None, None)
+    recompute_from = since - DWELL_WINDOW
+    return Plan(recompute_from, week_floor(recompute_from))
+
+
+# --- evidence from the vault ------------------------------------------------------------
+
+
+def derive_evidence(person, recompute_from: datetime | None) -> tuple[list[Evidence], int]:
+    """Evidence for her records at or after ``recompute_from`` (all when None), sorted."""
+    taxonomy = get_taxonomy()
+    history_start = recompute_from - LOOKBACK if recompute_from else None
+    moments = vault.moments_of(person, start=history_start).items
+    history = MomentHistory(moments)
+    fresh = [m for m in moments if recompute_from is None or m["occurred_at"] >= recompute_from]
+    dwell = _dwell_by_moment(person, fresh)
+    evidence: list[Evidence] = []
+    for moment in fresh:
+        found = moment_evidence(moment, taxonomy=taxonomy, history=history, dwell_minutes=dwell.get(moment["id"]))
+        if found is not None:
+            evidence.append(found)
+    social = vault.social_items_of(person, start=recompute_from).items
+    for item in social:
+        found = social_evidence(item, taxonomy=taxonomy)
+        if found is not None:
+            evidence.append(found)
+    evidence.sort(key=lambda item: item.sort_key)
+    return evidence, len(moments) + len(social)
+
+
+def _placed(moment: dict[str, Any]) -> tuple[float, float] | None:
+    place = moment.get("place") or {}
+    lat, lon = place.get("lat"), place.get("lon")
+    if isinstance(lat, int | float) and isinstance(lon, int | float):
+        return float(lat), float(lon)
+    return None
+
+
+def _dwell_by_moment(person, moments: Sequence[dict[str, Any]]) -> dict[str, float]:
+    """Dwell minutes near each placed moment, reading only her trackpoints around them.
+
+    Overlapping windows are merged so each stretch of points is opened once; a year of
+    points is never opened whole (that alone would take longer than a full rebuild may).
+    """
+    placed = sorted(
+        ((m["occurred_at"], m["id"], _placed(m)) for m in moments if _placed(m)),
+        key=lambda item: (item[0], item[1]),
+    )
+    result: dict[str, float] = {}
+    for window_start, window_end, members in _merged_windows(placed):
+        opened = vault.trackpoints_of(person, start=window_start, end=window_end)
+        points = [(p.recorded_at, p.lat, p.lon) for p in opened]
+        for when, moment_id, (lat, lon) in members:
+            minutes = dwell_minutes(when, lat, lon, points)
+            if minutes:
+                result[moment_id] = minutes
+    return result
+
+
+def _merged_windows(placed: list) -> list[tuple[datetime, datetime, list]]:
+    windows: list[tuple[datetime, datetime, list]] = []
+    for item in placed:
+        start, end = item[0] - DWELL_WINDOW, item[0] + DWELL_WINDOW
+        if windows and start <= windows[-1][1]:
+            previous_start, _, members = windows[-1]
+            windows[-1] = (previous_start, end, [*members, item])
+        else:
+            windows.append((start, end, [item]))
+    return windows
+
+
+# --- stored evidence and points ---------------------------------------------------------
+
+
+def stored_evidence(person, keys: PersonKeys, week: datetime, before: datetime) -> list[Evidence]:
+    """The stored evidence of ``week`` that happened before ``before`` (kept as it is)."""
+    row = WeeklyEvidence.objects.filter(owner=person, week=week).first()
+    if row is None:
+        return []
+    items = [Evidence.from_payload(payload) for payload in row.open(keys)]
+    return [item for item in items if item.occurred_at < before]
+
+
+def state_at(person, keys: PersonKeys, base: datetime) -> tuple[datetime, dict[str, float]] | None:
+    """The weights at ``base`` from the last stored point at or before it, stepped forward
+    week by week (exactly as a full build steps), or None when there is no point yet."""
+    row = TimelinePoint.objects.filter(owner=person, at__lte=base).order_by("-at").first()
+    if row is None:
+        return None
+    weights: dict[str, float] = row.open(keys)
+    if row.at == base:
+        return base, weights
+    stepped = advance(weights, row.at, [], base)
+    return base, stepped[-1][1]
+
+
+def build_points(
+    start_state: tuple[datetime, dict[str, float]] | None, evidence: list[Evidence]
+) -> list[tuple[datetime, dict[str, float]]]:
+    """Points from the start state to the end of the week of the last evidence."""
+    if not evidence:
+        return []
+    if start_state is None:
+        start_state = (week_floor(evidence[0].occurred_at), {})
+    start, weights = start_state
+    return advance(weights, start, evidence, week_ceil(evidence[-1].occurred_at))
+
+
+def evidence_rows(person, keys: PersonKeys, evidence: list[Evidence]) -> list[WeeklyEvidence]:
+    """One sealed row per week holding that week's evidence (sorted, as given)."""
+    by_week: dict[datetime, list[dict[str, Any]]] = {}
+    for item in evidence:
+        by_week.setdefault(week_floor(item.occurred_at), []).append(item.to_payload())
+    return [WeeklyEvidence.sealed_for(keys, items, owner=person, week=week) for week, items in sorted(by_week.items())]
+
+
+def point_rows(person, keys: PersonKeys, points: list[tuple[datetime, dict[str, float]]]) -> list[TimelinePoint]:
+    return [TimelinePoint.sealed_for(keys, weights, owner=person, at=at) for at, weights in points]

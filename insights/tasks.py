@@ -1,0 +1,26 @@
+"""Celery tasks: take ids, call one service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.contrib.auth import get_user_model
+from django.utils.dateparse import parse_datetime
+
+from insights import services
+
+
+@shared_task(acks_late=True)
+def update_interests(person_id: int, since: str | None) -> dict[str, int]:
+    """Incremental update from ``since`` (ISO 8601), or a full rebuild when None.
+
+    A person erased meanwhile has nothing left to update: the task ends quietly.
+    """
+    person = get_user_model().objects.filter(pk=person_id, erased_at__isnull=True).first()
+    if person is None:
+        return {"records_read": 0, "evidence_written": 0, "points_written": 0}
+    result = services.update_interests(person=person, since=parse_datetime(since) if since else None)
+    return {
+        "records_read": result.records_read,
+        "evidence_written": result.evidence_written,
+        "points_written": result.points_written,
+    }

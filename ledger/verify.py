@@ -1,0 +1,502 @@
+"""Independent verification of Eidetic's ledger. Standalone: needs no Django and no database.
+
+    python -m ledger.verify --key KEY EXPORT_DIR           # an export (entries.jsonl + checkpoints.jsonl)
+    python -m ledger.verify --key KEY --url https://host    # the public API
+    python -m ledger.verify --key KEY receipt.json          # one receipt, offline
+
+KEY is the C2SP verifier key string (or a file holding it). The verifier checks every
+entry's chain link (seq dense from 0, ``prev`` = hash of the previous entry), recomputes
+the Merkle root at every checkpoint, checks every checkpoint's signature, that all
+checkpoints lie on the one history it recomputed (so each is consistent with the previous
+one), checkpoints you kept from earlier runs (``--checkpoint FILE``, ``--state DIR``), and
+anchors when given a chain to read (``--eth-rpc URL``). On tampering it names the first bad
+entry and what is wrong. Exit status 0 only when everything holds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import hashlib
+import itertools
+import json
+import operator
+import struct
+import sys
+from binascii import hexlify
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ledger import entries, merkle, note
+
+ENTRIES_FILE = "entries.jsonl"
+CHECKPOINTS_FILE = "checkpoints.jsonl"
+KEY_FILE = "key.txt"
+LEAF_HASHES_FILE = "leaf_hashes.bin"
+
+
+@dataclass
+class Problem:
+    message: str
+    seq: int | None = None
+
+    def __str__(self) -> str:
+        return f"entry {self.seq}: {self.message}" if self.seq is not None else self.message
+
+
+@dataclass
+class Report:
+    size: int = 0
+    root: bytes = merkle.EMPTY_ROOT
+    checkpoints_checked: int = 0
+    anchors_checked: int = 0
+    anchors_unchecked: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def first_bad_entry(self) -> int | None:
+        return next((problem.seq for problem in self.problems if problem.seq is not None), None)
+
+    def summary(self) -> str:
+        lines = [
+            f"entries: {self.size}",
+            f"root: {base64.b64encode(self.root).decode()}",
+            f"checkpoints checked: {self.checkpoints_checked}",
+            f"anchors checked: {self.anchors_checked}"
+            + (f" (not checked: {self.anchors_unchecked})" * bool(self.anchors_unchecked)),
+        ]
+        lines += [f"PROBLEM: {problem}" for problem in self.problems]
+        lines.append("OK: the ledger verifies" if self.ok else "FAILED")
+        return "\n".join(lines)
+
+
+@dataclass
+class _Checkpoint:
+    body: note.CheckpointBody
+    source: str
+    anchor: dict[str, Any] | None
+
+
+class LogVerifier:
+    """Feed it checkpoints, then the entries in order; it reports everything that does not hold."""
+
+    def __init__(self, key: note.VerifierKey, *, strict: bool = False) -> None:
+        self.key = key
+        self.strict = strict  # also parse every entry as JSON and check its fields (slower)
+        self.checkpoints: list[_Checkpoint] = []
+        self.report = Report()
+
+    def add_checkpoint(self, text: str, anchor: dict[str, Any] | None = None, *, source: str = "log") -> None:
+        try:
+            body = note.open_note(text, self.key)
+        except note.NoteError as error:
+            self.report.problems.append(Problem(f"checkpoint from {source}: {error}"))
+            return
+        if body.origin != self.key.name:
+            self.report.problems.append(Problem(f"checkpoint from {source} is for origin {body.origin!r}"))
+            return
+        self.checkpoints.append(_Checkpoint(body, source, anchor))
+
+    def run(
+        self,
+        stream: Iterable[tuple[int, bytes, bytes | None]],
+        *,
+        total: int | None = None,
+        progress: bool = False,
+        anchor_reader=None,
+    ) -> Report:
+        """Check ``(position, entry bytes, recorded leaf hash or None)`` triples in log order."""
+        self._check_duplicate_sizes()
+        if progress:
+            stream = _with_progress(stream, total)
+        self._walk(iter(stream))
+        if total is not None and self.report.size < total and self.report.ok:
+            self.report.problems.append(
+                Problem(f"missing: the log claims {total} entries but ends after {self.report.size}", self.report.size)
+            )
+        self._check_anchors(anchor_reader)
+        return self.report
+
+    def _check_duplicate_sizes(self) -> None:
+        roots: dict[int, _Checkpoint] = {}
+        for checkpoint in self.checkpoints:
+            seen = roots.setdefault(checkpoint.body.size, checkpoint)
+            if seen.body.root != checkpoint.body.root:
+                self.report.problems.append(
+                    Problem(
+                        f"fork: two checkpoints of size {checkpoint.body.size} with different roots, "
+                        f"both signed by the key ({seen.source}, {checkpoint.source})"
+                    )
+                )
+
+    def _walk(self, stream: Iterator[tuple[int, bytes, bytes | None]]) -> None:
+        """The hot loop: one leaf hash and a few byte comparisons per entry, no JSON parsing.
+
+        The fast path reads ``prev`` and ``seq`` at fixed places of the canonical tail (see
+        ``ledger.entries``); any entry that fails it gets the strict, slower diagnosis.
+        """
+        leaves: list[bytes] = []
+        append = leaves.append
+        sha256 = hashlib.sha256
+        problems = self.report.problems
+        expected, prev = 0, entries.GENESIS_PREV.encode()
+        for position, data, recorded in stream:
+            if position != expected:
+                problems.append(Problem(f"missing: the log jumps from entry {expected - 1} to {position}", expected))
+                break
+            leaf = sha256(b"\x00" + data).digest()
+            at = data.rfind(b',"prev":"')
+            if (
+                data[at + 9 : at + 73] != prev
+                or not data.startswith(b'","seq":%d,"subject":"' % expected, at + 73)
+                or not data.endswith(b'","v":1}')
+                or not data.startswith(b'{"actor":"')
+            ):
+                problems.append(self._diagnose(data, expected, prev.decode()))
+                break
+            if self.strict and not self._well_formed(data, expected):
+                break
+            if recorded is not None and recorded != leaf:
+                problems.append(Problem("altered: its bytes no longer hash to its recorded leaf hash", expected))
+                break
+            append(leaf)
+            prev = hexlify(leaf)
+            expected += 1
+        self.report.size = expected
+        levels = merkle.tree_levels(leaves)
+        self.report.root = merkle.root_from_levels(levels, expected)
+        roots = {
+            checkpoint.body.size: merkle.root_from_levels(levels, checkpoint.body.size)
+            for checkpoint in self.checkpoints
+            if 0 < checkpoint.body.size <= expected
+        }
+        self._check_checkpoint_roots(roots, complete=not problems)
+
+    def _well_formed(self, data: bytes, expected: int) -> bool:
+        try:
+            entries.check_document(data)
+        except entries.EntryFormatError as error:
+            self.report.problems.append(Problem(f"malformed: {error}", expected))
+            return False
+        return True
+
+    @staticmethod
+    def _diagnose(data: bytes, expected: int, prev: str) -> Problem:
+        """Why an entry failed the fast path, in words (malformed, out of place, or a broken link)."""
+        try:
+            seq, claimed_prev = entries.link_of(data)
+        except entries.EntryFormatError as error:
+            return Problem(f"malformed: {error}", expected)
+        if seq != expected:
+            return Problem(f"out of place: the entry here carries seq {seq} (deleted, swapped or reordered)", expected)
+        if claimed_prev != prev:
+            return Problem(f"broken link: its prev does not match the hash of entry {expected - 1}", expected)
+        return Problem("malformed: the entry's canonical tail is not as expected", expected)
+
+    def _check_checkpoint_roots(self, roots: dict[int, bytes], *, complete: bool) -> None:
+        for checkpoint in sorted(self.checkpoints, key=lambda item: item.body.size):
+            size = checkpoint.body.size
+            if size not in roots:
+                if complete and size > self.report.size:
+                    self.report.problems.append(
+                        Problem(
+                            f"missing: the checkpoint of size {size} ({checkpoint.source}) covers it, "
+                            f"but the log ends after {self.report.size} entries",
+                            self.report.size,
+                        )
+                    )
+                continue
+            if roots[size] != checkpoint.body.root:
+                self.report.problems.append(
+                    Problem(
+                        f"fork: the checkpoint of size {size} ({checkpoint.source}) does not match the entries; "
+                        "the history before it was rewritten or the entries were altered"
+                    )
+                )
+            else:
+                self.report.checkpoints_checked += 1
+
+    def _check_anchors(self, anchor_reader) -> None:
+        from ledger.anchoring import check_reading  # no Django needed: the function is pure
+
+        for checkpoint in self.checkpoints:
+            if not checkpoint.anchor:
+                continue
+            if anchor_reader is None:
+                self.report.anchors_unchecked += 1
+                continue
+            anchor = checkpoint.anchor
+            try:
+                reading = anchor_reader.read(anchor["tx_hash"])
+            except LookupError as error:
+                self.report.problems.append(Problem(f"anchor of checkpoint {checkpoint.body.size}: {error}"))
+                continue
+            problems = check_reading(
+                reading,
+                data=checkpoint.body.text().encode(),
+                chain_id=int(anchor["chain_id"]),
+                block_number=anchor.get("block_number"),
+            )
+            for problem in problems:
+                self.report.problems.append(Problem(f"anchor of checkpoint {checkpoint.body.size}: {problem}"))
+            self.report.anchors_checked += not problems
+
+
+def _with_progress(stream: Iterable, total: int | None) -> Iterator:
+    try:
+        from tqdm import tqdm
+    except ImportError:  # the verifier still works without tqdm, just silently
+        return iter(stream)
+    return iter(tqdm(stream, total=total, unit=" entries", unit_scale=True, file=sys.stderr, mininterval=0.5))
+
+
+# --- sources: export directory, API --------------------------------------------------------------
+
+
+def _b64(value: str) -> bytes:
+    return base64.b64decode(value, validate=True)
+
+
+def read_export_entries(directory: Path) -> Iterator[tuple[int, bytes, bytes | None]]:
+    """``(position, entry bytes, recorded leaf hash)`` from an export, without per-line Python work.
+
+    entries.jsonl holds the canonical entries themselves, one per line (JCS escapes every
+    control character, so an entry never contains a newline byte); leaf_hashes.bin, when
+    present, holds the 32-byte leaf hashes the log recorded, as a witness that lets the
+    verifier name an altered entry itself rather than the next one's broken link.
+    """
+    witness_path = directory / LEAF_HASHES_FILE
+    if witness_path.exists():
+        witness: Iterator = map(operator.itemgetter(0), struct.iter_unpack("32s", witness_path.read_bytes()))
+    else:
+        witness = itertools.repeat(None)
+    with (directory / ENTRIES_FILE).open("rb") as handle:
+        lines = map(operator.itemgetter(slice(None, -1)), handle)  # drop each line's newline
+        yield from zip(itertools.count(), lines, witness)
+
+
+def read_export_checkpoints(directory: Path) -> list[dict[str, Any]]:
+    path = directory / CHECKPOINTS_FILE
+    if not path.exists():
+        return []
+    with path.open() as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def count_lines(path: Path) -> int:
+    with path.open("rb") as handle:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+
+
+def verify_export(
+    directory: Path,
+    key: note.VerifierKey,
+    *,
+    kept: Iterable[str] = (),
+    progress: bool = False,
+    anchor_reader=None,
+    strict: bool = False,
+) -> Report:
+    verifier = LogVerifier(key, strict=strict)
+    for record in read_export_checkpoints(directory):
+        verifier.add_checkpoint(record["note"], record.get("anchor"), source=f"export size {record.get('size')}")
+    for text in kept:
+        verifier.add_checkpoint(text, source="kept by you")
+    total = count_lines(directory / ENTRIES_FILE) if progress else None
+    return verifier.run(read_export_entries(directory), total=total, progress=progress, anchor_reader=anchor_reader)
+
+
+class ApiClient:
+    """The public auditor API, read with ``requests`` (the only non-stdlib need of API mode)."""
+
+    def __init__(self, base_url: str, get: Callable | None = None) -> None:
+        import requests
+
+        self.base = base_url.rstrip("/") + "/api/v1/ledger/"
+        self.get = get or requests.Session().get
+
+    def _get(self, path: str, **params):
+        response = self.get(self.base + path, params=params, timeout=30)
+        if response.status_code != 200:
+            raise RuntimeError(f"GET {path} answered {response.status_code}: {response.text[:200]}")
+        return response
+
+    def latest_checkpoint(self) -> str:
+        return self._get("checkpoint").text
+
+    def checkpoint(self, size: int) -> str:
+        return self._get(f"checkpoints/{size}").text
+
+    def consistency(self, old: int, new: int) -> list[bytes]:
+        return [_b64(value) for value in self._get("proof/consistency", old=old, new=new).json()["proof"]]
+
+    def entries(self, size: int) -> Iterator[tuple[int, bytes, bytes | None]]:
+        start = 0
+        while start < size:
+            page = self._get("entries", start=start, end=size).json()["entries"]
+            if not page:
+                raise RuntimeError(f"the API returned no entries from {start}")
+            for item in page:
+                yield item["seq"], _b64(item["entry"]), bytes.fromhex(item["leaf_hash"])
+            start = page[-1]["seq"] + 1
+
+
+def verify_api(
+    client: ApiClient,
+    key: note.VerifierKey,
+    *,
+    kept: Iterable[str] = (),
+    progress: bool = False,
+    anchor_reader=None,
+    strict: bool = False,
+) -> Report:
+    verifier = LogVerifier(key, strict=strict)
+    latest_text = client.latest_checkpoint()
+    verifier.add_checkpoint(latest_text, source="API latest")
+    if not verifier.checkpoints:
+        return verifier.report
+    latest = verifier.checkpoints[0].body
+    for text in kept:
+        verifier.add_checkpoint(text, source="kept by you")
+    # A kept checkpoint must be provably a prefix of the latest one (RFC 9162 consistency).
+    for checkpoint in verifier.checkpoints[1:]:
+        old = checkpoint.body
+        if 0 < old.size <= latest.size:
+            try:
+                merkle.verify_consistency(
+                    old.size, latest.size, old.root, latest.root, client.consistency(old.size, latest.size)
+                )
+            except (merkle.ProofError, RuntimeError) as error:
+                verifier.report.problems.append(
+                    Problem(
+                        f"fork: the log cannot prove checkpoint {old.size} (kept by you) is a prefix "
+                        f"of checkpoint {latest.size}: {error}"
+                    )
+                )
+    return verifier.run(client.entries(latest.size), total=latest.size, progress=progress, anchor_reader=anchor_reader)
+
+
+# --- receipts --------------------------------------------------------------------------------------
+
+
+def verify_receipt(receipt: dict[str, Any], key: note.VerifierKey, *, anchor_reader=None) -> list[str]:
+    """Problems with a receipt (empty list: the entry is in the log the key signed)."""
+    try:
+        data = _b64(receipt["entry"])
+        index = int(receipt["index"])
+        proof = [_b64(value) for value in receipt["inclusion_proof"]]
+        body = note.open_note(receipt["checkpoint"], key)
+    except (KeyError, TypeError, ValueError, binascii.Error) as error:
+        return [f"receipt is malformed or its checkpoint is not signed by the key: {error}"]
+    problems = []
+    if body.origin != key.name:
+        problems.append(f"checkpoint is for origin {body.origin!r}, not {key.name!r}")
+    leaf = merkle.leaf_hash(data)
+    if receipt.get("leaf_hash") not in (None, leaf.hex()):
+        problems.append("leaf_hash does not match the entry bytes")
+    try:
+        seq, _ = entries.link_of(data)
+        if seq != index:
+            problems.append(f"entry carries seq {seq}, the receipt says index {index}")
+    except entries.EntryFormatError as error:
+        problems.append(f"entry is malformed: {error}")
+    try:
+        merkle.verify_inclusion(index, body.size, leaf, proof, body.root)
+    except merkle.ProofError as error:
+        problems.append(f"inclusion proof fails: {error}")
+    anchor = receipt.get("anchor")
+    if anchor and anchor_reader is not None:
+        from ledger.anchoring import check_reading
+
+        try:
+            reading = anchor_reader.read(anchor["tx_hash"])
+            problems += [
+                f"anchor: {problem}"
+                for problem in check_reading(
+                    reading,
+                    data=body.text().encode(),
+                    chain_id=int(anchor["chain_id"]),
+                    block_number=anchor.get("block_number"),
+                )
+            ]
+        except LookupError as error:
+            problems.append(f"anchor: {error}")
+    return problems
+
+
+# --- command line ------------------------------------------------------------------------------------
+
+
+def _read_key(value: str) -> note.VerifierKey:
+    path = Path(value)
+    text = path.read_text() if "+" not in value and path.exists() else value
+    return note.parse_verifier_key(text)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m ledger.verify", description=__doc__.split("\n\n")[0])
+    parser.add_argument("source", nargs="?", help="an export directory or a receipt.json file")
+    parser.add_argument("--key", required=True, help="the log's C2SP verifier key (string or file)")
+    parser.add_argument("--url", help="base URL of an Eidetic site, to verify through its public API")
+    parser.add_argument("--checkpoint", action="append", default=[], help="a checkpoint note you kept earlier")
+    parser.add_argument("--state", help="a directory where the latest verified checkpoint is kept between runs")
+    parser.add_argument("--eth-rpc", help="an Ethereum JSON-RPC URL to check anchors against")
+    parser.add_argument("--strict", action="store_true", help="also parse every entry as JSON and check its fields")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        key = _read_key(args.key)
+    except (note.NoteError, OSError) as error:
+        print(f"bad --key: {error}", file=sys.stderr)
+        return 2
+    anchor_reader = None
+    if args.eth_rpc:
+        from ledger.anchoring import Web3HttpAnchor
+
+        anchor_reader = Web3HttpAnchor(args.eth_rpc)
+    kept = [Path(path).read_text() for path in args.checkpoint]
+    state = Path(args.state) if args.state else None
+    if state and (state / "checkpoint").exists():
+        kept.append((state / "checkpoint").read_text())
+
+    if args.source and Path(args.source).is_file():
+        problems = verify_receipt(json.loads(Path(args.source).read_text()), key, anchor_reader=anchor_reader)
+        for problem in problems:
+            print(f"PROBLEM: {problem}")
+        print("OK: the receipt verifies" if not problems else "FAILED")
+        return 0 if not problems else 1
+    if args.url:
+        client = ApiClient(args.url)
+        report = verify_api(
+            client, key, kept=kept, progress=not args.quiet, anchor_reader=anchor_reader, strict=args.strict
+        )
+        latest = client.latest_checkpoint() if report.ok else None
+    elif args.source:
+        report = verify_export(
+            Path(args.source), key, kept=kept, progress=not args.quiet, anchor_reader=anchor_reader, strict=args.strict
+        )
+        checkpoints = read_export_checkpoints(Path(args.source))
+        latest = max(checkpoints, key=lambda item: item["size"])["note"] if report.ok and checkpoints else None
+    else:
+        print("give an export directory, a receipt file, or --url", file=sys.stderr)
+        return 2
+    print(report.summary())
+    if state and latest:
+        state.mkdir(parents=True, exist_ok=True)
+        (state / "checkpoint").write_text(latest)
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

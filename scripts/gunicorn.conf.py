@@ -1,0 +1,27 @@
+"""Gunicorn settings shared by the Docker image and scripts/stack; each may be overridden by env."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+# Scale out by raising WEB_CONCURRENCY, or by running more containers behind the proxy.
+workers = int(os.environ.get("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count() + 1))
+threads = int(os.environ.get("GUNICORN_THREADS", 1))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", 60))
+graceful_timeout = 30
+# Recycle workers now and then so a slow leak never grows without bound.
+max_requests = 2000
+max_requests_jitter = 200
+# The proxy in front terminates TLS and sets X-Forwarded-Proto.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+errorlog = os.environ.get("GUNICORN_ERROR_LOG", "-")
+# JSON lines without client address or query string: both can carry personal data or
+# tokens (OAuth state, codes); paths carry only UUIDs.
+access_log_format = (
+    '{"logger": "gunicorn.access", "method": "%(m)s", "path": "%(U)s", "status": %(s)s, '
+    '"bytes": "%(B)s", "duration_ms": %(M)s, "request_id": "%({x-request-id}i)s"}'
+)

@@ -1,0 +1,33 @@
+"""The demo's Rome example: Chiara's baroque week makes that interest rise."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from insights import demo as insights_demo
+from insights import selectors
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_chiara_sees_baroque_and_classical_interiors_rise():
+    vault_demo = pytest.importorskip("vault.demo")
+    world: dict = {}
+    out = io.StringIO()
+    vault_demo.populate(world, out)
+    insights_demo.populate(world, out)
+    chiara = next(person for person in world["people"] if person.username == "chiara")
+    interests = {item["topic"]: item for item in selectors.interests_of(chiara)}
+    baroque = interests["home.baroque-classical"]
+    assert baroque["trend"] == "up"
+    top_three = [item["topic"] for item in selectors.shareable_interests(chiara, limit=3)]
+    assert "home.baroque-classical" in top_three
+    evidence = selectors.evidence_for(chiara, "home.baroque-classical")
+    assert any(item["reasons"].get("heart_rate", {}).get("bpm", 0) > 120 for item in evidence)
+    assert "chiara" in out.getvalue()
+    # Running it again changes nothing.
+    before = selectors.timeline_of(chiara)
+    insights_demo.populate(world, io.StringIO())
+    assert selectors.timeline_of(chiara) == before

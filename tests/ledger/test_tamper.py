@@ -1,0 +1,158 @@
+"""Tampering that bypasses the triggers is caught, and the verifier names the exact entry."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+
+from ledger import entries, merkle, note, selectors, services, signing, triggers, verify
+from ledger.export import export_to
+from ledger.models import Checkpoint, Entry
+
+
+@pytest.fixture
+def ledger(append_many):
+    append_many(20)
+    services.sign_checkpoint()
+    append_many(12)
+    services.sign_checkpoint()
+    return Entry.objects.count()
+
+
+def _report():
+    return selectors.verify_database(check_anchors=False)
+
+
+def test_the_untampered_ledger_verifies(ledger):
+    report = _report()
+    assert report.ok, report.summary()
+    assert report.size == 32
+    assert report.checkpoints_checked == 2
+    assert report.root == bytes(Checkpoint.objects.get(size=32).root_hash)
+
+
+def test_triggers_reject_update_and_delete(ledger):
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        Entry.objects.filter(seq=3).update(kind="consent.revoked")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        Entry.objects.filter(seq=31).delete()
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        Checkpoint.objects.filter(size=20).update(note="forged")
+    assert Entry.objects.count() == 32
+
+
+def _flip_one_byte(seq: int) -> None:
+    data = bytearray(Entry.objects.get(seq=seq).data)
+    position = data.index(b'"n":') + 4  # a digit inside the body: the JSON stays valid
+    data[position] = ord("9") if data[position] != ord("9") else ord("8")
+    Entry.objects.filter(seq=seq).update(data=bytes(data))
+
+
+@pytest.mark.parametrize("seq", [0, 7, 19, 20, 31])
+def test_one_changed_byte_names_the_entry(ledger, seq):
+    triggers.remove(connection)  # the attacker bypasses the triggers
+    _flip_one_byte(seq)
+    report = _report()
+    assert not report.ok
+    assert report.first_bad_entry == seq
+    assert "altered" in str(report.problems[0])
+
+
+@pytest.mark.parametrize("seq", [0, 13, 31])
+def test_a_deleted_entry_is_named(ledger, seq):
+    triggers.remove(connection)
+    Entry.objects.filter(seq=seq).delete()
+    report = _report()
+    assert report.first_bad_entry == seq
+    assert "missing" in str(report.problems[0]) or "checkpoint" in str(report.problems[0])
+
+
+def test_two_swapped_entries_are_named(ledger):
+    triggers.remove(connection)
+    first, second = Entry.objects.get(seq=5), Entry.objects.get(seq=11)
+    Entry.objects.filter(seq=5).update(data=second.data, leaf_hash=second.leaf_hash)
+    Entry.objects.filter(seq=11).update(data=first.data, leaf_hash=first.leaf_hash)
+    report = _report()
+    assert report.first_bad_entry == 5
+    assert "carries seq 11" in str(report.problems[0])
+
+
+def test_a_changed_prev_names_the_entry_without_recorded_hashes(ledger, tmp_path):
+    export_to(tmp_path)
+    (tmp_path / verify.LEAF_HASHES_FILE).unlink()  # no witness: only the chain itself
+    lines = (tmp_path / verify.ENTRIES_FILE).read_bytes().splitlines()
+    at = lines[9].index(b'"prev":"') + 8
+    lines[9] = lines[9][:at] + (b"0" if lines[9][at : at + 1] != b"0" else b"1") + lines[9][at + 1 :]
+    (tmp_path / verify.ENTRIES_FILE).write_bytes(b"\n".join(lines) + b"\n")
+    key = note.parse_verifier_key(selectors.verifier_key())
+    report = verify.verify_export(tmp_path, key)
+    assert report.first_bad_entry == 9
+    assert "broken link" in str(report.problems[0])
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_an_export_verifies_and_names_an_altered_line(ledger, tmp_path, strict):
+    export_to(tmp_path)
+    key = note.parse_verifier_key(selectors.verifier_key())
+    assert verify.verify_export(tmp_path, key, strict=strict).ok
+    lines = (tmp_path / verify.ENTRIES_FILE).read_bytes().splitlines()
+    lines[17] = lines[17].replace(b'"count":3', b'"count":4')
+    (tmp_path / verify.ENTRIES_FILE).write_bytes(b"\n".join(lines) + b"\n")
+    report = verify.verify_export(tmp_path, key, strict=strict)
+    assert report.first_bad_entry == 17
+    assert "altered" in str(report.problems[0])
+
+
+def test_strict_mode_rejects_a_malformed_entry_the_fast_path_accepts(ledger, tmp_path):
+    export_to(tmp_path)
+    (tmp_path / verify.LEAF_HASHES_FILE).unlink()
+    lines = (tmp_path / verify.ENTRIES_FILE).read_bytes().splitlines()
+    # A forged last entry that keeps a valid tail but is not JSON: well linked, yet malformed.
+    lines[-1] = lines[-1].replace(b'"body":{', b'"body":{{', 1)
+    (tmp_path / verify.ENTRIES_FILE).write_bytes(b"\n".join(lines) + b"\n")
+    key = note.parse_verifier_key(selectors.verifier_key())
+    report = verify.verify_export(tmp_path, key, strict=True)
+    assert report.first_bad_entry == 31
+    assert "malformed" in str(report.problems[0])
+
+
+def _forge_suffix(directory, keep: int) -> None:
+    """Rewrite every entry from ``keep`` on, chained correctly, and sign the new tree with the real key."""
+    lines = (directory / verify.ENTRIES_FILE).read_bytes().splitlines()
+    total = len(lines)
+    lines = lines[:keep]
+    leaves = [merkle.leaf_hash(line) for line in lines]
+    prev = leaves[-1].hex()
+    for seq in range(keep, total + 3):
+        data = entries.encode(
+            seq=seq,
+            ts="2026-01-01T00:00:00.000000Z",
+            kind="value.transferred",
+            actor="eidetic",
+            subject="partner:mallory",
+            body={"amount": "1000"},
+            prev=prev,
+        )
+        lines.append(data)
+        leaves.append(merkle.leaf_hash(data))
+        prev = leaves[-1].hex()
+    (directory / verify.ENTRIES_FILE).write_bytes(b"\n".join(lines) + b"\n")
+    (directory / verify.LEAF_HASHES_FILE).write_bytes(b"".join(leaves))
+    body = note.CheckpointBody(signing.origin(), len(leaves), merkle.root_of(leaves))
+    signed = note.sign(body, signing.private_key(), signing.origin())
+    (directory / verify.CHECKPOINTS_FILE).write_text(json.dumps({"size": len(leaves), "note": signed}) + "\n")
+
+
+def test_a_fork_signed_with_the_real_key_is_caught_by_a_kept_checkpoint(ledger, tmp_path):
+    kept = Checkpoint.objects.get(size=20).note  # an auditor kept this one from an earlier visit
+    export_to(tmp_path)
+    _forge_suffix(tmp_path, keep=15)
+    key = note.parse_verifier_key(selectors.verifier_key())
+    fresh = verify.verify_export(tmp_path, key)
+    assert fresh.ok  # a newcomer cannot tell: the forgery is self-consistent and signed
+    report = verify.verify_export(tmp_path, key, kept=[kept])
+    assert not report.ok
+    assert "fork" in str(report.problems[0])
+    assert "size 20" in str(report.problems[0])
