@@ -18,23 +18,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from vault import selectors as vault
-from vault.keys import PersonKeys
-
 from insights.models import TimelinePoint, WeeklyEvidence
 from insights.scoring import (
     DWELL_WINDOW,
     LOOKBACK,
     Evidence,
     MomentHistory,
+    Trail,
     advance,
-    dwell_minutes,
     moment_evidence,
     social_evidence,
     week_ceil,
     week_floor,
 )
 from insights.taxonomy import get_taxonomy
+from vault import selectors as vault
+from vault.keys import PersonKeys
 
 
 @dataclass(frozen=True)
@@ -102,12 +101,13 @@ def _dwell_by_moment(person, moments: Sequence[dict[str, Any]]) -> dict[str, flo
         ((m["occurred_at"], m["id"], _placed(m)) for m in moments if _placed(m)),
         key=lambda item: (item[0], item[1]),
     )
+    windows = _merged_windows(placed)
+    opened = vault.trackpoints_in_windows(person, [(start, end) for start, end, _ in windows])
+    trail = Trail([(p.recorded_at, p.lat, p.lon) for p in opened])
     result: dict[str, float] = {}
-    for window_start, window_end, members in _merged_windows(placed):
-        opened = vault.trackpoints_of(person, start=window_start, end=window_end)
-        points = [(p.recorded_at, p.lat, p.lon) for p in opened]
+    for _, _, members in windows:
         for when, moment_id, (lat, lon) in members:
-            minutes = dwell_minutes(when, lat, lon, points)
+            minutes = trail.dwell_minutes(when, lat, lon)
             if minutes:
                 result[moment_id] = minutes
     return result

@@ -27,7 +27,9 @@ def timeline_chart(
     title: str = "Your interests over time",
 ) -> SafeString:
     """One line per (name, weights by week); ``weeks`` are the x positions."""
-    description = f"Weekly weight of {len(series)} interests from {_day(weeks[0])} to {_day(weeks[-1])}." if weeks else ""
+    description = (
+        f"Weekly weight of {len(series)} interests from {_day(weeks[0])} to {_day(weeks[-1])}." if weeks else ""
+    )
     head = (
         f'<svg class="chart-svg interests-chart" viewBox="0 0 {width} {height + 24 * len(series)}" role="img" '
         f'aria-labelledby="interests-chart-title interests-chart-desc" xmlns="http://www.w3.org/2000/svg">'
@@ -50,7 +52,9 @@ def timeline_chart(
     parts = [head]
     for value in (low, (low + high) / 2, high):
         _, y = xy(0, value)
-        parts.append(f'<line class="svg-grid" x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ccc"/>')
+        parts.append(
+            f'<line class="svg-grid" x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ccc"/>'
+        )
         parts.append(f'<text class="svg-axis" x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{value:.1f}</text>')
     parts.append(
         f'<text class="svg-axis" x="{left}" y="{height - 8}">{_day(weeks[0])}</text>'
@@ -67,7 +71,8 @@ def timeline_chart(
         legend_y = height + 16 + 24 * number
         parts.append(
             f'<line x1="{left}" x2="{left + 36}" y1="{legend_y - 4}" y2="{legend_y - 4}" stroke="{colour}" '
-            f'stroke-width="2.5"{dash_attr}/><text class="svg-axis" x="{left + 44}" y="{legend_y}">{escape(name)}</text>'
+            f'stroke-width="2.5"{dash_attr}/>'
+            f'<text class="svg-axis" x="{left + 44}" y="{legend_y}">{escape(name)}</text>'
         )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - numbers and escaped text only

@@ -224,23 +224,25 @@ def social_evidence(item: dict[str, Any], *, taxonomy: Taxonomy) -> Evidence | N
     kind = item.get("kind") or "post"
     factor = SOCIAL_KIND_FACTORS.get(kind, 1.0)
     reasons = {"kind": kind, "keywords": {t: list(k) for t, k in match.keywords_by_topic.items()}}
-    contributions = {topic_id: factor for topic_id in match.keywords_by_topic}
+    contributions = dict.fromkeys(match.keywords_by_topic, factor)
     return Evidence("social_item", item["id"], item["occurred_at"], contributions, reasons)
 
 
-def dwell_minutes(
-    when: datetime, lat: float, lon: float, points: Sequence[tuple[datetime, float, float]]
-) -> float | None:
-    """Minutes between her first and last fix near the place around ``when``.
+class Trail:
+    """Her trackpoints as (time, lat, lon), sorted by time, for dwell questions."""
 
-    ``points`` are (time, lat, lon) sorted by time; only those inside the window count.
-    """
-    times = [p[0] for p in points]
-    start, end = bisect_left(times, when - DWELL_WINDOW), bisect_left(times, when + DWELL_WINDOW)
-    near = [t for t, plat, plon in points[start:end] if distance_m(lat, lon, plat, plon) <= DWELL_RADIUS_M]
-    if len(near) < 2:
-        return None
-    return (near[-1] - near[0]).total_seconds() / 60
+    def __init__(self, points: Sequence[tuple[datetime, float, float]]) -> None:
+        self.points = list(points)
+        self.times = [point[0] for point in self.points]
+
+    def dwell_minutes(self, when: datetime, lat: float, lon: float) -> float | None:
+        """Minutes between her first and last fix near the place within the window."""
+        start = bisect_left(self.times, when - DWELL_WINDOW)
+        end = bisect_left(self.times, when + DWELL_WINDOW)
+        near = [t for t, plat, plon in self.points[start:end] if distance_m(lat, lon, plat, plon) <= DWELL_RADIUS_M]
+        if len(near) < 2:
+            return None
+        return (near[-1] - near[0]).total_seconds() / 60
 
 
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

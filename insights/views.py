@@ -23,7 +23,11 @@ from insights.taxonomy import get_taxonomy
 
 CHART_TOPICS = 6
 CHART_WEEKS = 26
-CORRECTION_CHOICES = [("stronger", "Stronger than this"), ("as_computed", "About right"), ("weaker", "Weaker than this")]
+CORRECTION_CHOICES = [
+    ("stronger", "Stronger than this"),
+    ("as_computed", "About right"),
+    ("weaker", "Weaker than this"),
+]
 
 
 def person_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

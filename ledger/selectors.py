@@ -262,5 +262,13 @@ def verify_database(*, progress: bool = False, check_anchors: bool = True):
     for checkpoint in Checkpoint.objects.order_by("size").prefetch_related("anchors"):
         verifier.add_checkpoint(checkpoint.note, anchor_dict(latest_anchor_of(checkpoint)), source="database")
     rows = Entry.objects.order_by("seq").values_list("seq", "data", "leaf_hash").iterator(chunk_size=5000)
-    stream = ((seq, bytes(data), bytes(leaf)) for seq, data, leaf in rows)
-    return verifier.run(stream, total=tree.sequenced_size(), progress=progress, anchor_reader=anchor_reader)
+    witness = bytearray()
+
+    def stream():
+        for seq, data, leaf in rows:
+            witness.extend(leaf)
+            yield seq, bytes(data)
+
+    return verifier.run(
+        stream(), witness=witness, total=tree.sequenced_size(), progress=progress, anchor_reader=anchor_reader
+    )

@@ -21,8 +21,6 @@ import binascii
 import hashlib
 import itertools
 import json
-import operator
-import struct
 import sys
 from binascii import hexlify
 from collections.abc import Callable, Iterable, Iterator
@@ -106,17 +104,23 @@ class LogVerifier:
 
     def run(
         self,
-        stream: Iterable[tuple[int, bytes, bytes | None]],
+        stream: Iterable[tuple[int, bytes]],
         *,
+        witness: bytes | bytearray | None = None,
         total: int | None = None,
         progress: bool = False,
         anchor_reader=None,
     ) -> Report:
-        """Check ``(position, entry bytes, recorded leaf hash or None)`` triples in log order."""
+        """Check ``(position, entry bytes)`` pairs in log order.
+
+        ``witness``, if given, holds the 32-byte leaf hashes the log recorded (it may be
+        filled while ``stream`` is consumed); it lets the verifier name an altered entry
+        itself rather than its successor, whose link to it breaks.
+        """
         self._check_duplicate_sizes()
         if progress:
             stream = _with_progress(stream, total)
-        self._walk(iter(stream))
+        self._walk(iter(stream), witness)
         if total is not None and self.report.size < total and self.report.ok:
             self.report.problems.append(
                 Problem(f"missing: the log claims {total} entries but ends after {self.report.size}", self.report.size)
@@ -136,18 +140,18 @@ class LogVerifier:
                     )
                 )
 
-    def _walk(self, stream: Iterator[tuple[int, bytes, bytes | None]]) -> None:
+    def _walk(self, stream: Iterator[tuple[int, bytes]], witness: bytes | bytearray | None) -> None:
         """The hot loop: one leaf hash and a few byte comparisons per entry, no JSON parsing.
 
         The fast path reads ``prev`` and ``seq`` at fixed places of the canonical tail (see
-        ``ledger.entries``); any entry that fails it gets the strict, slower diagnosis.
+        ``ledger.entries``); an entry that fails it gets the strict, slower diagnosis.
         """
         leaves: list[bytes] = []
         append = leaves.append
         sha256 = hashlib.sha256
         problems = self.report.problems
         expected, prev = 0, entries.GENESIS_PREV.encode()
-        for position, data, recorded in stream:
+        for position, data in stream:
             if position != expected:
                 problems.append(Problem(f"missing: the log jumps from entry {expected - 1} to {position}", expected))
                 break
@@ -163,12 +167,11 @@ class LogVerifier:
                 break
             if self.strict and not self._well_formed(data, expected):
                 break
-            if recorded is not None and recorded != leaf:
-                problems.append(Problem("altered: its bytes no longer hash to its recorded leaf hash", expected))
-                break
             append(leaf)
             prev = hexlify(leaf)
             expected += 1
+        if witness is not None:
+            self._check_witness(leaves, witness)
         self.report.size = expected
         levels = merkle.tree_levels(leaves)
         self.report.root = merkle.root_from_levels(levels, expected)
@@ -178,6 +181,23 @@ class LogVerifier:
             if 0 < checkpoint.body.size <= expected
         }
         self._check_checkpoint_roots(roots, complete=not problems)
+
+    def _check_witness(self, leaves: list[bytes], witness: bytes | bytearray) -> None:
+        """Compare in bulk; only on a mismatch look for the first differing entry."""
+        mine = b"".join(leaves)
+        theirs = bytes(witness[: len(mine)])
+        if mine == theirs:
+            return
+        size = merkle.HASH_SIZE
+        first = next(
+            index
+            for index in range(len(leaves))
+            if mine[index * size : (index + 1) * size] != theirs[index * size : (index + 1) * size]
+        )
+        # The root cause comes first: a later broken link is the consequence of this change.
+        self.report.problems.insert(
+            0, Problem("altered: its bytes no longer hash to the leaf hash the log recorded", first)
+        )
 
     def _well_formed(self, data: bytes, expected: int) -> bool:
         try:
@@ -264,22 +284,28 @@ def _b64(value: str) -> bytes:
     return base64.b64decode(value, validate=True)
 
 
-def read_export_entries(directory: Path) -> Iterator[tuple[int, bytes, bytes | None]]:
-    """``(position, entry bytes, recorded leaf hash)`` from an export, without per-line Python work.
+def _lines(path: Path, chunk_size: int = 1 << 24) -> Iterator[bytes]:
+    """The file's lines without their newline, split in big chunks (no per-line read calls)."""
+    with path.open("rb") as handle:
+        rest = b""
+        while chunk := handle.read(chunk_size):
+            lines = (rest + chunk).split(b"\n")
+            rest = lines.pop()
+            yield from lines
+        if rest:
+            yield rest
+
+
+def read_export(directory: Path) -> tuple[Iterator[tuple[int, bytes]], bytes | None]:
+    """``(position, entry bytes)`` pairs from an export, and the recorded leaf hashes if present.
 
     entries.jsonl holds the canonical entries themselves, one per line (JCS escapes every
-    control character, so an entry never contains a newline byte); leaf_hashes.bin, when
-    present, holds the 32-byte leaf hashes the log recorded, as a witness that lets the
-    verifier name an altered entry itself rather than the next one's broken link.
+    control character, so an entry never contains a newline byte); leaf_hashes.bin holds
+    the 32-byte leaf hashes the log recorded, the witness that names an altered entry.
     """
     witness_path = directory / LEAF_HASHES_FILE
-    if witness_path.exists():
-        witness: Iterator = map(operator.itemgetter(0), struct.iter_unpack("32s", witness_path.read_bytes()))
-    else:
-        witness = itertools.repeat(None)
-    with (directory / ENTRIES_FILE).open("rb") as handle:
-        lines = map(operator.itemgetter(slice(None, -1)), handle)  # drop each line's newline
-        yield from zip(itertools.count(), lines, witness)
+    witness = witness_path.read_bytes() if witness_path.exists() else None
+    return zip(itertools.count(), _lines(directory / ENTRIES_FILE)), witness
 
 
 def read_export_checkpoints(directory: Path) -> list[dict[str, Any]]:
@@ -310,7 +336,8 @@ def verify_export(
     for text in kept:
         verifier.add_checkpoint(text, source="kept by you")
     total = count_lines(directory / ENTRIES_FILE) if progress else None
-    return verifier.run(read_export_entries(directory), total=total, progress=progress, anchor_reader=anchor_reader)
+    stream, witness = read_export(directory)
+    return verifier.run(stream, witness=witness, total=total, progress=progress, anchor_reader=anchor_reader)
 
 
 class ApiClient:
@@ -337,14 +364,16 @@ class ApiClient:
     def consistency(self, old: int, new: int) -> list[bytes]:
         return [_b64(value) for value in self._get("proof/consistency", old=old, new=new).json()["proof"]]
 
-    def entries(self, size: int) -> Iterator[tuple[int, bytes, bytes | None]]:
+    def entries(self, size: int, witness: bytearray) -> Iterator[tuple[int, bytes]]:
+        """Entries 0..size-1, page by page; the leaf hashes the API states go into ``witness``."""
         start = 0
         while start < size:
             page = self._get("entries", start=start, end=size).json()["entries"]
             if not page:
                 raise RuntimeError(f"the API returned no entries from {start}")
             for item in page:
-                yield item["seq"], _b64(item["entry"]), bytes.fromhex(item["leaf_hash"])
+                witness.extend(bytes.fromhex(item["leaf_hash"]))
+                yield item["seq"], _b64(item["entry"])
             start = page[-1]["seq"] + 1
 
 
@@ -380,7 +409,14 @@ def verify_api(
                         f"of checkpoint {latest.size}: {error}"
                     )
                 )
-    return verifier.run(client.entries(latest.size), total=latest.size, progress=progress, anchor_reader=anchor_reader)
+    witness = bytearray()
+    return verifier.run(
+        client.entries(latest.size, witness),
+        witness=witness,
+        total=latest.size,
+        progress=progress,
+        anchor_reader=anchor_reader,
+    )
 
 
 # --- receipts --------------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ Every view is for the signed-in person's own data only; another person's UUID is
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from functools import wraps
 from itertools import groupby, pairwise
 from typing import Any, TypeVar
@@ -18,6 +19,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import TemplateDoesNotExist
@@ -255,17 +257,57 @@ SENTIMENTS = {
 }
 
 
+@dataclass(frozen=True)
+class MonthWindow:
+    """One calendar month (UTC) of a person's records, with the nearest months that have any.
+
+    Pages are months so that a page opens a bounded number of sealed records however long
+    the history is; empty months are skipped by the previous/next links.
+    """
+
+    start: datetime
+    end: datetime
+    previous: str | None
+    next: str | None
+
+    @classmethod
+    def of(cls, request: HttpRequest, times: QuerySet, field: str) -> MonthWindow:
+        start = _parse_month(request.GET.get("month", ""))
+        if start is None:
+            latest = times.order_by(f"-{field}").values_list(field, flat=True).first()
+            start = _month_start(latest or datetime.now(UTC))
+        end = _month_start(start + timedelta(days=32))
+        before = times.filter(**{f"{field}__lt": start}).order_by(f"-{field}").values_list(field, flat=True).first()
+        after = times.filter(**{f"{field}__gte": end}).order_by(field).values_list(field, flat=True).first()
+        return cls(start, end, f"{before:%Y-%m}" if before else None, f"{after:%Y-%m}" if after else None)
+
+
+def _month_start(when: datetime) -> datetime:
+    return when.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def _parse_month(text: str) -> datetime | None:
+    try:
+        return datetime.strptime(text, "%Y-%m").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
 @require_GET
 @person_required
 def timeline(request: HttpRequest) -> HttpResponse:
-    moments = sorted(selectors.moments_of(request.user).items, key=lambda m: m["occurred_at"], reverse=True)
+    person = request.user
+    # Only clear timestamps of her own moments are read here, to find the month to show.
+    month = MonthWindow.of(request, Moment.objects.filter(owner=person), "occurred_at")
+    page = selectors.moments_of(person, start=month.start, end=month.end)
+    moments = sorted(page.items, key=lambda m: m["occurred_at"], reverse=True)
     for moment in moments:
         moment["sentiment_symbol"], moment["sentiment_text"] = SENTIMENTS.get(moment.get("sentiment") or "", ("", ""))
     days = [
         {"day": day, "moments": sorted(items, key=lambda m: m["occurred_at"])}
         for day, items in groupby(moments, key=lambda m: _day_of(m["occurred_at"]))
     ]
-    return render(request, "vault/timeline.html", {"days": days, "count": len(moments)})
+    return render(request, "vault/timeline.html", {"days": days, "count": len(moments), "month": month})
 
 
 def _day_of(when: datetime) -> date:
@@ -275,11 +317,14 @@ def _day_of(when: datetime) -> date:
 @require_GET
 @person_required
 def social_list(request: HttpRequest) -> HttpResponse:
+    person = request.user
     kind = request.GET.get("kind", "")
     kinds = [kind] if kind in SocialItem.Kind.values else None
-    page = selectors.social_items_of(request.user, kinds=kinds)
+    times = SocialItem.objects.filter(owner=person, **({"kind__in": kinds} if kinds else {}))
+    month = MonthWindow.of(request, times, "occurred_at")
+    page = selectors.social_items_of(person, kinds=kinds, start=month.start, end=month.end)
     items = sorted(page.items, key=lambda item: item["occurred_at"], reverse=True)
-    context = {"items": items, "kind": kind if kinds else "", "kinds": SocialItem.Kind.choices}
+    context = {"items": items, "kind": kind if kinds else "", "kinds": SocialItem.Kind.choices, "month": month}
     return render(request, "vault/social_list.html", context)
 
 

@@ -7,6 +7,7 @@ import base64
 from urllib.parse import unquote_plus
 
 from django.contrib.auth.models import AnonymousUser
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from oauth2_provider.models import Application
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
@@ -52,3 +53,13 @@ def _secret_matches(application: Application, secret: str) -> bool:
 class IsPartnerClient(BasePermission):
     def has_permission(self, request, view) -> bool:
         return isinstance(request.auth, PartnerClient)
+
+
+class PartnerClientAuthenticationScheme(OpenApiAuthenticationExtension):
+    """Tells drf-spectacular how partners' servers authenticate (HTTP Basic)."""
+
+    target_class = "broker.api.authentication.PartnerClientAuthentication"
+    name = "partnerClient"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "basic", "description": "OAuth client id and secret."}

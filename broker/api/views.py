@@ -140,6 +140,5 @@ class MyConsentActionView(PersonAPIView):
 
 
 def action_view(action: str):
-    view = type(f"MyConsent{action.title()}View", (MyConsentActionView,), {"action": action})
-    return extend_schema(operation_id=f"me_consents_{action}")(view).as_view()
+    return MyConsentActionView.as_view(action=action)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from config.env import env, env_int
+from config.env import env, env_bool, env_int
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 # Local, git-ignored state for embedded defaults: SQLite files, generated keys, uploads.
@@ -122,6 +122,11 @@ LEDGER = {
     "ETH_RPC_URL": env("LEDGER_ETH_RPC_URL"),
     "ETH_PRIVATE_KEY": env("LEDGER_ETH_PRIVATE_KEY"),
     "PAGE_SIZE": 1000,
+    # The sequencer moves at most this many pending entries per transaction.
+    "SEQUENCE_BATCH": env_int("LEDGER_SEQUENCE_BATCH", 1000),
+    # Sequence right after each appending transaction commits (a Celery task; inline where
+    # Celery is eager). Beat also runs the sequencer every second either way.
+    "SEQUENCE_ON_COMMIT": env_bool("LEDGER_SEQUENCE_ON_COMMIT", True),
 }
 
 BROKER = {

@@ -49,7 +49,8 @@ def test_demo_builds_partners_and_consents_in_every_state(world, ledger_entries)
     denied = set(AccessLogEntry.objects.filter(outcome="denied").values_list("error_code", flat=True))
     assert {"ConsentPaused", "FrequencyExceeded"} <= denied
     text = out.getvalue()
-    assert "client_secret" in text and "open request from Aegis Mutual Insurance" in text
+    assert "client_secret" in text
+    assert "open request from Aegis Mutual Insurance" in text
     assert len(world["partners"]) == 3
 
 
@@ -62,7 +63,8 @@ def test_every_partner_has_a_client_and_a_staff_login_that_works(world):
         browser = Client()
         assert browser.login(username=login["username"], password=login["password"])
         response = browser.get("/partner/", follow=True)
-        assert response.status_code == 200 and escape(spec.name) in response.content.decode()
+        assert response.status_code == 200
+        assert escape(spec.name) in response.content.decode()
 
 
 def test_demo_people_see_their_consents_in_the_portal(world):
@@ -71,8 +73,10 @@ def test_demo_people_see_their_consents_in_the_portal(world):
     browser = Client()
     browser.force_login(chiara)
     html = browser.get("/consents/").content.decode()
-    assert "Casa Forma Furniture" in html and "Bean &amp; Bloom Coffee" in html
-    assert "Paused" in html and "Rejected" in html
+    assert "Casa Forma Furniture" in html
+    assert "Bean &amp; Bloom Coffee" in html
+    assert "Paused" in html
+    assert "Rejected" in html
     assert "Refused" in browser.get("/access-log/").content.decode()
 
 

@@ -12,8 +12,8 @@ from oauth2_provider.models import Application
 from accounts.models import User
 from broker import services
 from broker.models import Partner
-from vault.selectors import pairwise_pseudonym
 from tests.broker.conftest import grant
+from vault.selectors import pairwise_pseudonym
 
 pytestmark = pytest.mark.django_db
 
@@ -36,13 +36,15 @@ def console_url(world, suffix: str = "") -> str:
 
 def test_staff_home_leads_to_their_console(partner):
     response = logged_in(staff_of(partner)).get("/partner/")
-    assert response.status_code == 302 and response["Location"] == console_url(partner)
+    assert response.status_code == 302
+    assert response["Location"] == console_url(partner)
 
 
 def test_staff_without_a_partner_is_told_so(db):
     loner = User.objects.create_user(username="loner", password="x", role=User.Role.PARTNER_STAFF)
     response = logged_in(loner).get("/partner/")
-    assert response.status_code == 200 and "not linked to a partner" in response.content.decode()
+    assert response.status_code == 200
+    assert "not linked to a partner" in response.content.decode()
 
 
 def test_console_lists_clients_spend_and_consents_by_pseudonym_only(person, partner):
@@ -52,7 +54,8 @@ def test_console_lists_clients_spend_and_consents_by_pseudonym_only(person, part
     html = response.content.decode()
     assert response.status_code == 200
     assert response["Cache-Control"] == "no-store"
-    assert partner.client_id in html and "https://partner.example/callback" in html
+    assert partner.client_id in html
+    assert "https://partner.example/callback" in html
     assert pairwise_pseudonym(person, partner.partner.audience) in html
     assert person.username not in html.replace("staffer", "")
     assert str(person.uid) not in html
@@ -69,14 +72,17 @@ def test_the_pseudonym_differs_between_partners(person, partner, other_partner):
     mine = pairwise_pseudonym(person, partner.partner.audience)
     theirs = pairwise_pseudonym(person, other_partner.partner.audience)
     assert mine != theirs
-    assert mine in first and theirs not in first
-    assert theirs in second and mine not in second
+    assert mine in first
+    assert theirs not in first
+    assert theirs in second
+    assert mine not in second
 
 
 def test_anonymous_visitors_are_sent_to_log_in(partner):
     for url in ("/partner/", console_url(partner)):
         response = Client().get(url)
-        assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")
 
 
 def test_people_get_403(person, partner):
@@ -91,11 +97,14 @@ def test_another_partners_staff_gets_404_and_changes_nothing(person, partner, ot
     outsider = logged_in(staff_of(other_partner))
     secret, clients = partner.partner.webhook_secret, Application.objects.count()
     assert outsider.get(console_url(partner)).status_code == 404
-    assert outsider.post(console_url(partner, "clients/"), {"redirect_uri": "https://evil.example/cb"}).status_code == 404
+    assert (
+        outsider.post(console_url(partner, "clients/"), {"redirect_uri": "https://evil.example/cb"}).status_code == 404
+    )
     assert outsider.post(console_url(partner, "webhook/"), {"webhook_url": "https://evil.example/h"}).status_code == 404
     assert outsider.post(console_url(partner, "webhook/rotate-secret/")).status_code == 404
     stored = Partner.objects.get(pk=partner.partner.pk)
-    assert stored.webhook_secret == secret and "evil" not in stored.webhook_url
+    assert stored.webhook_secret == secret
+    assert "evil" not in stored.webhook_url
     assert Application.objects.count() == clients
     assert outsider.get("/partner/00000000-0000-0000-0000-000000000000/").status_code == 404
 
@@ -110,7 +119,8 @@ def test_create_client_shows_the_secret_once(partner):
     assert application.redirect_uris == "https://partner.example/app"
     assert application.authorization_grant_type == Application.GRANT_AUTHORIZATION_CODE
     secret = response.context["new_client"]["client_secret"]
-    assert secret in response.content.decode() and check_password(secret, application.client_secret)
+    assert secret in response.content.decode()
+    assert check_password(secret, application.client_secret)
     assert secret not in browser.get(console_url(partner)).content.decode()
 
 
@@ -128,7 +138,8 @@ def test_create_client_refuses_bad_redirect_uris(partner, redirect_uri):
 def test_webhook_url_is_saved_and_must_be_https(partner):
     browser = logged_in(staff_of(partner))
     response = browser.post(console_url(partner, "webhook/"), {"webhook_url": "http://hooks.example/x"})
-    assert response.status_code == 400 and "https" in response.content.decode()
+    assert response.status_code == 400
+    assert "https" in response.content.decode()
     assert Partner.objects.get(pk=partner.partner.pk).webhook_url != "http://hooks.example/x"
     browser.post(console_url(partner, "webhook/"), {"webhook_url": "https://hooks.example/eidetic"})
     assert Partner.objects.get(pk=partner.partner.pk).webhook_url == "https://hooks.example/eidetic"
@@ -140,6 +151,8 @@ def test_rotating_the_webhook_secret_replaces_it(partner):
     old = partner.partner.webhook_secret
     response = logged_in(staff_of(partner)).post(console_url(partner, "webhook/rotate-secret/"), follow=True)
     new = Partner.objects.get(pk=partner.partner.pk).webhook_secret
-    assert new != old and len(new) >= 32
+    assert new != old
+    assert len(new) >= 32
     html = response.content.decode()
-    assert new in html and old not in html
+    assert new in html
+    assert old not in html

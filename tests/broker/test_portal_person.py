@@ -55,7 +55,8 @@ def test_every_page_requires_login(person, partner):
         assert response["Location"].startswith("/accounts/login/"), url
     for action in ("pause", "resume", "revoke"):
         response = Client().post(f"/consents/{consent.uid}/{action}/")
-        assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")
     assert Consent.objects.get(pk=consent.pk).state == State.ACTIVE
 
 
@@ -96,11 +97,16 @@ def test_the_list_shows_state_partner_purpose_scopes_and_earnings(person, partne
     paused = granted(person, other_partner, purpose_code="InsuranceRiskAssessment")
     services.consent_pause(consent=paused, person=person)
     html = logged_in(person).get("/consents/").content.decode()
-    assert "Cosy Chairs" in html and "Safe Insurance" in html
-    assert "Personalising their service" in html and "Assessing insurance risk" in html
-    assert "Read your moments" in html and "See roughly where you were" in html
-    assert html.count('badge status-done">Active') == 1 and html.count('badge status-pending">Paused') == 1
-    assert f"/consents/{active.uid}/" in html and f"/consents/{paused.uid}/" in html
+    assert "Cosy Chairs" in html
+    assert "Safe Insurance" in html
+    assert "Personalising their service" in html
+    assert "Assessing insurance risk" in html
+    assert "Read your moments" in html
+    assert "See roughly where you were" in html
+    assert html.count('badge status-done">Active') == 1
+    assert html.count('badge status-pending">Paused') == 1
+    assert f"/consents/{active.uid}/" in html
+    assert f"/consents/{paused.uid}/" in html
 
 
 def test_an_ended_consent_is_listed_apart(person, partner):
@@ -108,7 +114,8 @@ def test_an_ended_consent_is_listed_apart(person, partner):
     services.consent_revoke(consent=consent, person=person)
     html = logged_in(person).get("/consents/").content.decode()
     assert "No partner can read your data right now" in html
-    assert 'id="ended-heading"' in html and "Revoked" in html
+    assert 'id="ended-heading"' in html
+    assert "Revoked" in html
 
 
 def test_the_detail_shows_everything_agreed_and_the_timeline(person, partner):
@@ -130,8 +137,12 @@ def test_the_detail_shows_everything_agreed_and_the_timeline(person, partner):
     ]:
         assert text in html, text
     timeline = html.split('id="timeline-heading"')[1].split("</ol>")[0]
-    assert [label for label in ("Requested", "Active", "Paused") if label in timeline] == ["Requested", "Active", "Paused"]
-    assert 'action="/consents/{}/pause/"'.format(consent.uid) not in html  # paused: no pause button
+    assert [label for label in ("Requested", "Active", "Paused") if label in timeline] == [
+        "Requested",
+        "Active",
+        "Paused",
+    ]
+    assert f'action="/consents/{consent.uid}/pause/"' not in html  # paused: no pause button
 
 
 # --- the buttons --------------------------------------------------------------------------
@@ -159,7 +170,8 @@ def test_revoke_asks_for_confirmation_first(person, partner, ledger_entries):
     consent = granted(person, partner)
     browser = logged_in(person)
     page = browser.get(f"/consents/{consent.uid}/revoke/")
-    assert page.status_code == 200 and "Yes, revoke" in page.content.decode()
+    assert page.status_code == 200
+    assert "Yes, revoke" in page.content.decode()
     assert Consent.objects.get(pk=consent.pk).state == State.ACTIVE  # GET changes nothing
     browser.post(f"/consents/{consent.uid}/revoke/")
     assert Consent.objects.get(pk=consent.pk).state == State.REVOKED
@@ -234,8 +246,11 @@ def test_access_log_shows_allowed_and_refused_calls(person, other_person, partne
     assert result.get("/api/v1/data/heartrate").status_code == 403  # not in the consent
     html = logged_in(person).get("/access-log/").content.decode()
     assert html.count("Cosy Chairs") >= 2
-    assert "Allowed" in html and "Refused" in html and "ScopeNotGranted" in html
-    assert "Read your moments" in html and "Read your heart-rate readings" in html
+    assert "Allowed" in html
+    assert "Refused" in html
+    assert "ScopeNotGranted" in html
+    assert "Read your moments" in html
+    assert "Read your heart-rate readings" in html
     assert "Cosy Chairs" not in logged_in(other_person).get("/access-log/").content.decode()
     detail = logged_in(person).get(f"/consents/{result.consent.uid}/").content.decode()
     assert "ScopeNotGranted" in detail
@@ -248,7 +263,8 @@ def test_access_log_can_be_limited_to_one_consent(person, partner, other_partner
     second.get("/api/v1/data/moments")
     html = logged_in(person).get(f"/access-log/?consent={first.consent.uid}").content.decode()
     table = html.split("<tbody>")[1]
-    assert "Cosy Chairs" in table and "Safe Insurance" not in table
+    assert "Cosy Chairs" in table
+    assert "Safe Insurance" not in table
 
 
 def test_earnings_come_from_the_ledger(person, other_person, partner):
@@ -258,11 +274,13 @@ def test_earnings_come_from_the_ledger(person, other_person, partner):
     assert portal_queries.ledger_balance_of_person(person=person) == Decimal("1.50")
     html = logged_in(person).get("/earnings/").content.decode()
     assert '<span class="stat-number">1.50</span>' in html
-    assert "1.50 credits" in html and "Cosy Chairs" in html
+    assert "1.50 credits" in html
+    assert "Cosy Chairs" in html
     month_table = html.split('id="month-heading"')[1].split("</table>")[0]
     assert "<td>3</td>" in month_table
     outsider = logged_in(other_person).get("/earnings/").content.decode()
-    assert '<span class="stat-number">0.00</span>' in outsider and "Cosy Chairs" not in outsider
+    assert '<span class="stat-number">0.00</span>' in outsider
+    assert "Cosy Chairs" not in outsider
 
 
 def test_dashboard_shows_the_broker_numbers(person, partner):

@@ -60,8 +60,10 @@ def test_a_partner_with_the_insights_consent_gets_top_interests_and_trend_only(p
     text = json.dumps(body)
     for record in records:
         assert str(record.id) not in text  # never the records beneath
-    assert "Borromini" not in text and person.username not in text
-    assert body["subject"] != str(person.uid) and body["consent"] == str(access.consent.uid)
+    assert "Borromini" not in text
+    assert person.username not in text
+    assert body["subject"] != str(person.uid)
+    assert body["consent"] == str(access.consent.uid)
     log = AccessLogEntry.objects.get(consent=access.consent)
     assert (log.outcome, log.scope, log.record_count) == ("allowed", SCOPE, len(topics))
     assert [entry["kind"] for entry in ledger_entries][-1] == "value.transferred"
@@ -75,7 +77,8 @@ def test_the_limit_is_honoured_and_checked(person, partner):
     access = _insights_grant(person, partner)
     assert len(access.get(URL, limit=2).json()["interests"]) == 2
     refused = access.get(URL, limit="lots")
-    assert refused.status_code == 400 and refused.json()["error"]["code"] == "InvalidLimit"
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "InvalidLimit"
     assert access.get(URL, limit=0).status_code == 400
 
 
@@ -89,9 +92,7 @@ def test_a_consent_without_the_insights_scope_is_refused_and_logged(person, part
     assert not InsightDisclosure.objects.exists()
 
 
-@pytest.mark.parametrize(
-    ("action", "code"), [("consent_pause", "ConsentPaused"), ("consent_revoke", "ConsentRevoked")]
-)
+@pytest.mark.parametrize(("action", "code"), [("consent_pause", "ConsentPaused"), ("consent_revoke", "ConsentRevoked")])
 def test_after_pause_or_revoke_the_next_call_is_refused(person, partner, action, code):
     _rome(person)
     access = _insights_grant(person, partner)
@@ -127,7 +128,8 @@ def test_the_frequency_limit_applies(person, partner):
     access = _insights_grant(person, partner, frequency_value=2, frequency_unit=Consent.FrequencyUnit.HOUR)
     assert [access.get(URL).status_code for _ in range(2)] == [200, 200]
     third = access.get(URL)
-    assert third.status_code == 429 and third.json()["error"]["code"] == "FrequencyExceeded"
+    assert third.status_code == 429
+    assert third.json()["error"]["code"] == "FrequencyExceeded"
     assert int(third["Retry-After"]) >= 1
     assert InsightDisclosure.objects.count() == 2
 

@@ -41,9 +41,12 @@ def test_the_overview_shows_an_accessible_chart_a_table_and_the_interests(alice_
     page = _browser(person).get("/insights/")
     assert page.status_code == 200
     html = page.content.decode()
-    assert "<svg" in html and "<title id=\"interests-chart-title\">" in html and "<desc" in html
+    assert "<svg" in html
+    assert '<title id="interests-chart-title">' in html
+    assert "<desc" in html
     assert "Baroque and classical interiors" in html
-    assert "<table" in html and "Weekly weight per interest" in html
+    assert "<table" in html
+    assert "Weekly weight per interest" in html
     assert 'href="/insights/interests/home.baroque-classical/"' in html
 
 

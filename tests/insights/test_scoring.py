@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -59,7 +60,7 @@ def test_without_new_evidence_every_weight_shrinks_week_after_week(raw, quiet_we
     last_evidence_week = week_ceil(evidence[-1].occurred_at)
     quiet = [weights for at, weights in points if at >= last_evidence_week]
     assert len(quiet) == quiet_weeks + 1
-    for earlier, later in zip(quiet, quiet[1:], strict=False):
+    for earlier, later in itertools.pairwise(quiet):
         for topic in set(earlier) | set(later):
             assert abs(later.get(topic, 0.0)) <= abs(earlier.get(topic, 0.0))
             assert abs(later.get(topic, 0.0)) < abs(earlier[topic]) or earlier.get(topic, 0.0) == 0.0
@@ -110,9 +111,12 @@ def test_a_raised_heart_rate_against_her_own_baseline_strengthens_the_evidence()
     topic = "home.baroque-classical"
     assert thrilled.contributions[topic] == 2 * calm.contributions[topic]
     assert thrilled.reasons["heart_rate"] == {"bpm": 105.0, "baseline": 70.0}
-    assert "heart_rate" not in moment_evidence(
-        _moment(when, "baroque fresco", hr=120), taxonomy=taxonomy, history=MomentHistory([]), dwell_minutes=None
-    ).reasons
+    assert (
+        "heart_rate"
+        not in moment_evidence(
+            _moment(when, "baroque fresco", hr=120), taxonomy=taxonomy, history=MomentHistory([]), dwell_minutes=None
+        ).reasons
+    )
 
 
 def test_sentiment_sets_the_sign_and_place_kind_and_visits_strengthen():

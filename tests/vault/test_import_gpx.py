@@ -98,9 +98,9 @@ def test_a_point_written_twice_in_one_file_is_stored_once(person):
 
 def test_gpx_1_0_and_gpx_without_namespace_are_read(person):
     gpx10 = (
-        '<gpx version="1.0" creator="old" xmlns="http://www.topografix.com/GPX/1/0"><trk><trkseg>'
-        '<trkpt lat="1.5" lon="2.5"><time>2010-01-01T00:00:00Z</time></trkpt></trkseg></trk></gpx>'
-    ).encode()
+        b'<gpx version="1.0" creator="old" xmlns="http://www.topografix.com/GPX/1/0"><trk><trkseg>'
+        b'<trkpt lat="1.5" lon="2.5"><time>2010-01-01T00:00:00Z</time></trkpt></trkseg></trk></gpx>'
+    )
     bare = b'<gpx><trk><trkseg><trkpt lat="1.6" lon="2.6"><time>2010-01-01T00:00:01</time></trkpt></trkseg></trk></gpx>'
 
     assert import_bytes(person, "old.gpx", gpx10).created_items == 1
@@ -160,6 +160,14 @@ def test_bad_points_fail_the_whole_file(person, point, reason):
     job = import_bytes(person, "bad.gpx", _gpx(GOOD_POINT + point))
 
     _assert_failed(job, "ImportMalformed", "track 1, point 2", reason)
+
+
+@pytest.mark.parametrize("encoding", ["UxF-8", "UTF-16"])
+def test_an_encoding_the_parser_cannot_use_fails_cleanly(person, encoding):
+    # Found by the fuzz test: expat raised LookupError for an unknown encoding name.
+    data = fixture_bytes("garmin_run.gpx").replace(b'encoding="UTF-8"', f'encoding="{encoding}"'.encode())
+
+    _assert_failed(import_bytes(person, "enc.gpx", data), "ImportMalformed", "line 1")
 
 
 def test_a_gpx_without_track_points_fails_clearly(person):

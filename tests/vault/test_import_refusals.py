@@ -27,7 +27,7 @@ FIXTURE_FORMATS = {
 NOTHING = {"Track": 0, "Trackpoint": 0, "Moment": 0, "SocialItem": 0, "PrivacyZone": 0, "ImportJob": 0}
 
 
-def _refused(person, name: str, data: bytes, format: str | None = None) -> str:  # noqa: A002
+def _refused(person, name: str, data: bytes, format: str | None = None) -> str:
     with pytest.raises(ImportRefused) as refusal:
         import_bytes(person, name, data, format)
     assert vault_counts() == NOTHING
@@ -72,7 +72,7 @@ def test_an_oversize_django_upload_is_refused_by_its_declared_size(person, setti
     settings.VAULT = {**settings.VAULT, "IMPORT_MAX_BYTES": 100}
     upload = SimpleUploadedFile("run.gpx", fixture_bytes("garmin_run.gpx"), content_type="application/gpx+xml")
 
-    with pytest.raises(ImportRefused, match="run.gpx was refused: it is larger than"):
+    with pytest.raises(ImportRefused, match=r"run\.gpx was refused: it is larger than"):
         start_import(person=person, upload=upload, filename="run.gpx")
     assert vault_counts() == NOTHING
 

@@ -88,12 +88,12 @@ def test_a_like_without_an_id_fails(person):
 def test_other_archive_files_are_refused(person):
     data = b'window.YTD.direct_messages.part0 = [ {"dmConversation": {}} ]'
 
-    with pytest.raises(ImportRefused, match="direct-messages.js was refused: its type"):
+    with pytest.raises(ImportRefused, match=r"direct-messages\.js was refused: its type"):
         import_bytes(person, "direct-messages.js", data)
     assert sum(vault_counts().values()) == 0
 
 
 def test_likes_named_as_tweets_are_refused_when_the_format_is_forced(person):
-    with pytest.raises(ImportRefused, match="does not look like an X/Twitter archive tweets.js file"):
+    with pytest.raises(ImportRefused, match=r"does not look like an X/Twitter archive tweets\.js file"):
         import_bytes(person, "tweets.js", fixture_bytes("like.js"), format="twitter_tweets")
     assert sum(vault_counts().values()) == 0

@@ -301,3 +301,41 @@ def test_another_persons_data_never_shows(client, seeded, db):
         body = client.get(reverse(name, kwargs=kwargs)).content.decode()
         assert "Gianicolo" not in body, name
         assert "Acqua Paola" not in body, name
+
+
+def test_timeline_pages_by_month_skipping_empty_months(owner_client, person, seeded):
+    _sealed(
+        Moment,
+        person,
+        {"kind": "activity", "label": "Summer swim at Ostia", "tags": [], "sentiment": "likes", "place": None},
+        occurred_at=datetime(2026, 7, 14, 9, 0, tzinfo=UTC),
+    )
+    latest = owner_client.get(reverse("vault:timeline"))
+    assert latest.context["month"].start == datetime(2026, 11, 1, tzinfo=UTC)
+    assert latest.context["month"].previous == "2026-07"
+    assert latest.context["month"].next is None
+    assert b"Summer swim" not in latest.content
+    assert b"?month=2026-07" in latest.content
+    july = owner_client.get(reverse("vault:timeline"), {"month": "2026-07"})
+    assert b"Summer swim" in july.content
+    assert b"Acqua Paola" not in july.content
+    assert july.context["month"].next == "2026-11"
+    empty = owner_client.get(reverse("vault:timeline"), {"month": "2026-09"})
+    assert b"No moments this month." in empty.content
+
+
+def test_social_list_pages_by_month_and_keeps_the_filter(owner_client, person, seeded):
+    _sealed(
+        SocialItem,
+        person,
+        {"topic": "Etruscan pottery"},
+        kind=SocialItem.Kind.INTEREST,
+        network="eidetic",
+        occurred_at=datetime(2026, 3, 1, tzinfo=UTC),
+    )
+    latest = owner_client.get(reverse("vault:social_list"), {"kind": "interest"})
+    assert b"Roman fountains" in latest.content
+    assert b"Etruscan pottery" not in latest.content
+    assert b"?month=2026-03&amp;kind=interest" in latest.content
+    march = owner_client.get(reverse("vault:social_list"), {"kind": "interest", "month": "2026-03"})
+    assert b"Etruscan pottery" in march.content

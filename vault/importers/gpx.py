@@ -60,6 +60,10 @@ def refuse_unsafe_xml(data: bytes) -> None:
     except ET.ParseError as exc:
         line, column = exc.position
         raise malformed(f"line {line}, column {column}", "not well-formed XML") from None
+    except LookupError:
+        raise malformed("line 1", "the XML declaration names an unknown encoding") from None
+    except ValueError:  # expat: "multi-byte encodings are not supported"
+        raise malformed("line 1", "the XML declaration names an encoding Eidetic cannot read") from None
 
 
 class _TrackBuilder:
@@ -170,6 +174,8 @@ class GpxImporter(Importer):
         except ET.ParseError as exc:
             line, column = exc.position
             raise malformed(f"line {line}, column {column}", "not well-formed XML (truncated or damaged)") from None
+        except (LookupError, ValueError):  # an encoding expat cannot use (refuse_unsafe_xml sees it first)
+            raise malformed("line 1", "the XML declaration names an encoding Eidetic cannot read") from None
         if root is None or root.tag not in GPX_TAGS:
             raise malformed("line 1", "the document is not GPX (its root element is not <gpx>)")
         if not builder.tracks:

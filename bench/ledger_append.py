@@ -1,0 +1,144 @@
+"""Appends per second with 8 concurrent writers, on SQLite or PostgreSQL.
+
+    BENCH_DB=postgres .venv/bin/python bench/ledger_append.py [--entries 20000] [--writers 8]
+    BENCH_DB=sqlite   .venv/bin/python bench/ledger_append.py
+
+Each writer process appends its share, one entry per transaction (as a consent change
+does), through ``ledger.services.append``. Two sequencing modes are timed:
+
+- ``worker``: writers only insert pending entries; one sequencer process (standing in for
+  the Celery worker) batches them into the log. Production's arrangement.
+- ``on-commit``: each writer runs the sequencer right after its own commit (eager Celery,
+  the local default), so writers contend for the head lock.
+
+Baseline in the same run: the same 8 writers inserting the same pending rows with no
+sequencing at all (the database's raw single-row-transaction rate). Throughput counts an
+entry when it is sequenced (has its seq, bytes and tree nodes). The database is emptied
+between runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ["DJANGO_SETTINGS_MODULE"] = "bench.ledger_settings"
+
+import django
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, connections, transaction  # noqa: E402
+
+from ledger import selectors, services, triggers  # noqa: E402
+from ledger.models import Checkpoint, Entry, LedgerHead, PendingEntry, TreeNode  # noqa: E402
+
+BODY = {"consent": "c0" * 16, "purpose": "research", "scopes_hash": "ab" * 32, "count": 1}
+
+
+def _reset() -> None:
+    with transaction.atomic():
+        triggers.remove(connection)
+        for model in (Entry, TreeNode, PendingEntry, Checkpoint):
+            model.objects.all().delete()
+        LedgerHead.objects.update_or_create(id=1, defaults={"size": 0, "last_leaf_hash": "0" * 64, "frontier": b""})
+        triggers.install(connection)
+
+
+def _writer(count: int, mode: str, start_gate) -> None:
+    connections.close_all()
+    settings.LEDGER["SEQUENCE_ON_COMMIT"] = mode == "on-commit"
+    start_gate.wait()
+    for position in range(count):
+        with transaction.atomic():
+            if mode == "insert-only":
+                PendingEntry.objects.create(
+                    kind="data.accessed",
+                    actor="partner:bench",
+                    subject="consent:bench",
+                    body=BODY,
+                    ts="2026-11-22T12:00:00.000000Z",
+                )
+            else:
+                services.append(
+                    kind="data.accessed",
+                    actor="partner:bench",
+                    subject="consent:bench",
+                    body={**BODY, "count": position},
+                )
+    connections.close_all()
+    os._exit(0)
+
+
+def _sequencer(total: int, start_gate) -> None:
+    connections.close_all()
+    start_gate.wait()
+    done = 0
+    while done < total:
+        sequenced = services.sequence_pending()
+        done += sequenced
+        if not sequenced:
+            time.sleep(0.005)
+    connections.close_all()
+    os._exit(0)
+
+
+def run(mode: str, total: int, writers: int) -> float:
+    _reset()
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    gate = context.Barrier(writers + (2 if mode == "worker" else 1))
+    processes = [context.Process(target=_writer, args=(total // writers, mode, gate)) for _ in range(writers)]
+    if mode == "worker":
+        processes.append(context.Process(target=_sequencer, args=(total, gate)))
+    for process in processes:
+        process.start()
+    gate.wait()
+    started = time.perf_counter()
+    for process in processes:
+        process.join()
+    if mode == "on-commit":
+        services.sequence_pending()  # a last commit's run may have started before the others committed
+    elapsed = time.perf_counter() - started
+    assert all(process.exitcode == 0 for process in processes), "a writer failed"
+    if mode == "insert-only":
+        assert PendingEntry.objects.count() == total
+    else:
+        assert list(Entry.objects.order_by("-seq").values_list("seq", flat=True)[:1]) == [total - 1]
+        assert not PendingEntry.objects.exists()
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--entries", type=int, default=20_000)
+    parser.add_argument("--writers", type=int, default=8)
+    args = parser.parse_args()
+    total = args.entries - args.entries % args.writers
+    call_command("migrate", verbosity=0)
+    vendor = connection.vendor
+    print(
+        f"database: {vendor}, {total} entries, {args.writers} writer processes, {os.cpu_count()} cores, "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
+    baseline = run("insert-only", total, args.writers)
+    print(f"baseline, raw inserts without sequencing: {total / baseline:,.0f} rows/s ({baseline:.2f} s)")
+    for mode in ("worker", "on-commit"):
+        elapsed = run(mode, total, args.writers)
+        print(
+            f"append + sequence ({mode}): {total / elapsed:,.0f} entries/s ({elapsed:.2f} s), "
+            f"ratio to raw inserts {baseline / elapsed:.2f}"
+        )
+    report = selectors.verify_database(check_anchors=False)
+    print(f"the last run's chain verifies: {report.ok} ({report.size} entries)")
+
+
+if __name__ == "__main__":
+    main()
