@@ -8,6 +8,8 @@ payload as plaintext JSON, no fingerprint key) as the baseline, with the ratios.
     .venv/bin/python bench/import_gpx.py [--points 100000]
 
 Targets (issue 2): >= 10,000 points/s end to end; sealed store <= 2x the plain insert.
+With DATABASE_URL (and KEYS_DATABASE_URL) set it measures that PostgreSQL database
+instead, which must be empty.
 """
 
 from __future__ import annotations
@@ -105,8 +107,12 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="eidetic-bench-"))
     gpx = workdir / "bench.gpx"
     generate_gpx(gpx, args.points)
+    if connection.vendor == "sqlite":
+        database = f"SQLite {connection.Database.sqlite_version}"
+    else:
+        database = f"{connection.vendor} {connection.cursor().connection.info.server_version}"
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"SQLite {connection.Database.sqlite_version}, {platform.platform()}")  # fmt: skip
+          f"{database}, {platform.platform()}")  # fmt: skip
     print(f"file: {args.points:,} points, {gpx.stat().st_size / 1e6:.1f} MB")
 
     # 1. End to end, as `manage.py import_data` runs it.

@@ -90,12 +90,14 @@ def _sequencer(total: int, start_gate) -> None:
     os._exit(0)
 
 
-def run(mode: str, total: int, writers: int) -> float:
+def run(mode: str, total: int, writers: int, per_transaction: int) -> float:
     _reset()
     connections.close_all()
     context = multiprocessing.get_context("fork")
     gate = context.Barrier(writers + (2 if mode == "worker" else 1))
-    processes = [context.Process(target=_writer, args=(total // writers, mode, gate)) for _ in range(writers)]
+    processes = [
+        context.Process(target=_writer, args=(total // writers, mode, per_transaction, gate)) for _ in range(writers)
+    ]
     if mode == "worker":
         processes.append(context.Process(target=_sequencer, args=(total, gate)))
     for process in processes:
@@ -120,6 +122,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--entries", type=int, default=20_000)
     parser.add_argument("--writers", type=int, default=8)
+    parser.add_argument("--per-transaction", type=int, default=1, help="appends per writer transaction")
     args = parser.parse_args()
     total = args.entries - args.entries % args.writers
     call_command("migrate", verbosity=0)
@@ -128,10 +131,11 @@ def main() -> None:
         f"database: {vendor}, {total} entries, {args.writers} writer processes, {os.cpu_count()} cores, "
         f"load average {os.getloadavg()[0]:.2f}"
     )
-    baseline = run("insert-only", total, args.writers)
+    print(f"appends per transaction: {args.per_transaction}")
+    baseline = run("insert-only", total, args.writers, args.per_transaction)
     print(f"baseline, raw inserts without sequencing: {total / baseline:,.0f} rows/s ({baseline:.2f} s)")
     for mode in ("worker", "on-commit"):
-        elapsed = run(mode, total, args.writers)
+        elapsed = run(mode, total, args.writers, args.per_transaction)
         print(
             f"append + sequence ({mode}): {total / elapsed:,.0f} entries/s ({elapsed:.2f} s), "
             f"ratio to raw inserts {baseline / elapsed:.2f}"

@@ -78,10 +78,12 @@ def check_frequency(consent: Consent, now: datetime) -> None:
     """At most N allowed reads in any sliding window of the consent's unit."""
     window_start = now - consent.frequency_window
     recent = AccessLogEntry.objects.filter(consent=consent, outcome=Outcome.ALLOWED, at__gt=window_start)
-    times = list(recent.order_by("-at").values_list("at", flat=True)[: consent.frequency_value])
-    if len(times) >= consent.frequency_value:
-        # The call becomes possible when the oldest of the last N leaves the window.
-        frees_at = times[-1] + consent.frequency_window
+    # The N-th most recent allowed read in the window, if there is one (one indexed query).
+    nth = recent.order_by("-at").values_list("at", flat=True)[consent.frequency_value - 1 : consent.frequency_value]
+    oldest_counted = next(iter(nth), None)
+    if oldest_counted is not None:
+        # The call becomes possible when that read leaves the window.
+        frees_at = oldest_counted + consent.frequency_window
         retry_after = max(1, math.ceil((frees_at - now).total_seconds()))
         raise FrequencyExceeded(headers={"Retry-After": str(retry_after)})
 
@@ -102,7 +104,7 @@ def record_allowed(*, consent: Consent, scope: str, record_count: int, now: date
     """Log the read and pay for it, after re-checking state and frequency under a lock."""
     now = now or clock()
     with transaction.atomic():
-        locked = Consent.objects.select_for_update().select_related("partner", "person").get(pk=consent.pk)
+        locked = Consent.objects.select_for_update(of=("self",)).select_related("partner", "person").get(pk=consent.pk)
         check_state(locked, now)
         check_frequency(locked, now)
         amount = price_of_access(locked, now)
@@ -118,13 +120,14 @@ def record_allowed(*, consent: Consent, scope: str, record_count: int, now: date
             at=now,
         )
         if amount > 0:
+            person_id = f"person:{ledger_pseudonym(locked.person)}"
             ledger_services.append(
                 kind="value.transferred",
                 actor=f"partner:{locked.partner.uid}",
-                subject=f"person:{ledger_pseudonym(locked.person)}",
+                subject=person_id,
                 body={
                     "from": f"partner:{locked.partner.uid}",
-                    "to": f"person:{ledger_pseudonym(locked.person)}",
+                    "to": person_id,
                     "amount": f"{amount:.2f}",
                     "currency": "credits",
                     "consent": str(locked.uid),

@@ -53,7 +53,9 @@ class ConsentScreenView(AuthorizationView):
         problem = self._check_person(request)
         if problem is None:
             self.consent = self._requested_consent(
-                request.POST.get("consent_request"), request.POST.get("client_id"), request.POST.get("scope", "").split()
+                request.POST.get("consent_request"),
+                request.POST.get("client_id"),
+                request.POST.get("scope", "").split(),
             )
             if self.consent is None:
                 problem = "This consent request is no longer open."

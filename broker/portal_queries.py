@@ -118,3 +118,8 @@ def spend_by_month_of_partner(*, partner: Partner) -> list[MonthTotal]:
 def ledger_spend_of_partner(*, partner: Partner) -> Decimal:
     """What the partner has paid, as the ledger counts it (a positive number)."""
     return -ledger_selectors.balance_of(f"partner:{partner.uid}")
+
+
+def access_log_of_partner(*, partner: Partner, consent: Consent) -> QuerySet[AccessLogEntry]:
+    """The partner's own calls under one of its consents, newest first."""
+    return AccessLogEntry.objects.filter(partner=partner, consent=consent).order_by("-at", "-id")

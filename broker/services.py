@@ -166,7 +166,7 @@ def terms_hash(consent: Consent) -> str:
 
 def _locked(consent: Consent) -> Consent:
     try:
-        return Consent.objects.select_for_update().select_related("partner").get(pk=consent.pk)
+        return Consent.objects.select_for_update(of=("self",)).select_related("partner").get(pk=consent.pk)
     except Consent.DoesNotExist as error:
         raise ConsentNotFound() from error
 
@@ -290,8 +290,13 @@ def _person_change(
             _expire_locked(locked, now)
         else:
             locked = _transition(
-                locked, to=to, allowed_from=allowed_from, kind=kind, actor="person",
-                actor_id=_person_actor(person), now=now,
+                locked,
+                to=to,
+                allowed_from=allowed_from,
+                kind=kind,
+                actor="person",
+                actor_id=_person_actor(person),
+                now=now,
             )
             if to == State.REVOKED:
                 revoke_tokens_of(locked)
@@ -342,10 +347,7 @@ def expire_due_consents(*, now: datetime | None = None) -> int:
 
 def revoke_tokens_of(consent: Consent) -> None:
     """Delete the access tokens and revoke the refresh-token families issued under it."""
-    families = [
-        family
-        for family in consent.authorization_codes.exclude(token_family=None).values_list("token_family", flat=True)
-    ]
+    families = list(consent.authorization_codes.exclude(token_family=None).values_list("token_family", flat=True))
     for family in families:
         RefreshToken.revoke_family(family)
     AccessToken.objects.filter(consent_binding__consent=consent).delete()

@@ -19,6 +19,7 @@ urlpatterns = [
     path("earnings/", views.earnings, name="earnings"),
     path("partner/", views.partner_home, name="partner_home"),
     path("partner/<uuid:partner_id>/", views.partner_console, name="partner_console"),
+    path("partner/<uuid:partner_id>/consents/<uuid:consent_id>/", views.partner_consent, name="partner_consent"),
     path("partner/<uuid:partner_id>/clients/", views.partner_client_create, name="partner_client_create"),
     path("partner/<uuid:partner_id>/webhook/", views.partner_webhook, name="partner_webhook"),
     path(

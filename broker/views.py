@@ -24,6 +24,7 @@ from broker.forms import ClientCreateForm, WebhookForm
 from broker.models import Consent, Partner
 from ledger.errors import LedgerError
 from vault.errors import VaultKeyMissing
+from vault.selectors import pairwise_pseudonym
 
 T = TypeVar("T")
 State = Consent.State
@@ -238,6 +239,29 @@ def _console(request: HttpRequest, partner: Partner, *, status: int = 200, **ext
 @staff_required
 def partner_console(request: HttpRequest, partner_id: UUID) -> HttpResponse:
     return _console(request, _staff_partner(request, partner_id))
+
+
+@require_GET
+@staff_required
+def partner_consent(request: HttpRequest, partner_id: UUID, consent_id: UUID) -> HttpResponse:
+    """One consent as its partner sees it: terms, timeline, its own calls; the person
+    only as her pairwise pseudonym."""
+    partner = _staff_partner(request, partner_id)
+    consent = _or_404(lambda: selectors.consent_of_partner(partner=partner, consent_id=consent_id))
+    try:
+        subject = None if consent.person is None else pairwise_pseudonym(consent.person, partner.audience)
+    except VaultKeyMissing:
+        subject = None  # she erased her account: there is no one left to name
+    calls = portal_queries.access_log_of_partner(partner=partner, consent=consent)
+    context = {
+        "partner": partner,
+        "consent": consent,
+        "subject": subject,
+        "timeline": list(consent.events.all()),
+        "calls": calls[:ACCESS_LOG_PAGE_SIZE],
+        "call_total": calls.count(),
+    }
+    return render(request, "broker/partner_consent.html", context)
 
 
 @require_POST

@@ -4,8 +4,10 @@ timeline (see ``scoring`` for why the floats agree too).
 
 An update from ``since``:
 1. Evidence is recomputed for records at or after ``R = since - DWELL_WINDOW`` (a new
-   trackpoint may change the dwell time of a moment just before ``since``); moments
-   from ``R - LOOKBACK`` are read for heart-rate baselines and earlier visits.
+   trackpoint may change the dwell time of a moment just before ``since``). Heart-rate
+   baselines and earlier visits need the moments of the ``LOOKBACK`` before: those come
+   from the history stored with each week's evidence (time, heart rate, place), so an
+   update reads a handful of weekly rows instead of two months of moments.
 2. The weekly points after ``B = week_floor(R)`` are recomputed from the stored point at
    ``B`` (or the last point before it, stepped forward week by week).
 Everything is read through ``vault.selectors`` and written in one transaction.
@@ -23,9 +25,11 @@ from insights.scoring import (
     DWELL_WINDOW,
     LOOKBACK,
     Evidence,
+    HistoryEntry,
     MomentHistory,
     Trail,
     advance,
+    history_entry,
     moment_evidence,
     social_evidence,
     week_ceil,
@@ -61,16 +65,27 @@ def plan_for(since: datetime | None) -> Plan:
 # --- evidence from the vault ------------------------------------------------------------
 
 
-def derive_evidence(person, recompute_from: datetime | None) -> tuple[list[Evidence], int]:
-    """Evidence for her records at or after ``recompute_from`` (all when None), sorted."""
+@dataclass
+class Derived:
+    """What the vault's records from the recompute point on say, and their history."""
+
+    evidence: list[Evidence]
+    history: list[HistoryEntry]
+    records_read: int
+
+
+def derive_evidence(person, recompute_from: datetime | None, earlier: list[HistoryEntry]) -> Derived:
+    """Evidence for her records at or after ``recompute_from`` (all when None), sorted.
+
+    ``earlier`` is the history of her moments before ``recompute_from`` (for the look-back).
+    """
     taxonomy = get_taxonomy()
-    history_start = recompute_from - LOOKBACK if recompute_from else None
-    moments = vault.moments_of(person, start=history_start).items
-    history = MomentHistory(moments)
-    fresh = [m for m in moments if recompute_from is None or m["occurred_at"] >= recompute_from]
-    dwell = _dwell_by_moment(person, fresh)
+    moments = vault.moments_of(person, start=recompute_from).items
+    fresh_history = [history_entry(moment) for moment in moments]
+    history = MomentHistory([*earlier, *fresh_history])
+    dwell = _dwell_by_moment(person, moments)
     evidence: list[Evidence] = []
-    for moment in fresh:
+    for moment in moments:
         found = moment_evidence(moment, taxonomy=taxonomy, history=history, dwell_minutes=dwell.get(moment["id"]))
         if found is not None:
             evidence.append(found)
@@ -80,7 +95,7 @@ def derive_evidence(person, recompute_from: datetime | None) -> tuple[list[Evide
         if found is not None:
             evidence.append(found)
     evidence.sort(key=lambda item: item.sort_key)
-    return evidence, len(moments) + len(social)
+    return Derived(evidence, fresh_history, len(moments) + len(social))
 
 
 def _placed(moment: dict[str, Any]) -> tuple[float, float] | None:
@@ -128,13 +143,35 @@ def _merged_windows(placed: list) -> list[tuple[datetime, datetime, list]]:
 # --- stored evidence and points ---------------------------------------------------------
 
 
-def stored_evidence(person, keys: PersonKeys, week: datetime, before: datetime) -> list[Evidence]:
-    """The stored evidence of ``week`` that happened before ``before`` (kept as it is)."""
-    row = WeeklyEvidence.objects.filter(owner=person, week=week).first()
-    if row is None:
-        return []
-    items = [Evidence.from_payload(payload) for payload in row.open(keys)]
-    return [item for item in items if item.occurred_at < before]
+@dataclass
+class Stored:
+    """What an update keeps: the base week's evidence and history before the recompute
+    point, and the history of the look-back weeks before it."""
+
+    evidence: list[Evidence]
+    history: list[HistoryEntry]
+    lookback: list[HistoryEntry]
+
+
+def stored_before(person, keys: PersonKeys, plan: Plan) -> Stored:
+    kept = Stored([], [], [])
+    weeks = WeeklyEvidence.objects.filter(
+        owner=person, week__gte=week_floor(plan.recompute_from - LOOKBACK), week__lte=plan.base
+    )
+    for row in weeks.order_by("week"):
+        payload = row.open(keys)
+        history = [_history_from_payload(entry) for entry in payload["history"]]
+        earlier = [entry for entry in history if entry[0] < plan.recompute_from]
+        kept.lookback.extend(earlier)
+        if row.week == plan.base:
+            kept.history.extend(earlier)
+            evidence = [Evidence.from_payload(item) for item in payload["evidence"]]
+            kept.evidence.extend(item for item in evidence if item.occurred_at < plan.recompute_from)
+    return kept
+
+
+def _history_from_payload(entry: list) -> HistoryEntry:
+    return (datetime.fromisoformat(entry[0]), entry[1], entry[2])
 
 
 def state_at(person, keys: PersonKeys, base: datetime) -> tuple[datetime, dict[str, float]] | None:
@@ -162,12 +199,19 @@ def build_points(
     return advance(weights, start, evidence, week_ceil(evidence[-1].occurred_at))
 
 
-def evidence_rows(person, keys: PersonKeys, evidence: list[Evidence]) -> list[WeeklyEvidence]:
-    """One sealed row per week holding that week's evidence (sorted, as given)."""
-    by_week: dict[datetime, list[dict[str, Any]]] = {}
+def evidence_rows(
+    person, keys: PersonKeys, evidence: list[Evidence], history: list[HistoryEntry]
+) -> list[WeeklyEvidence]:
+    """One sealed row per week: that week's evidence and its moments' history."""
+    by_week: dict[datetime, dict[str, list]] = {}
     for item in evidence:
-        by_week.setdefault(week_floor(item.occurred_at), []).append(item.to_payload())
-    return [WeeklyEvidence.sealed_for(keys, items, owner=person, week=week) for week, items in sorted(by_week.items())]
+        by_week.setdefault(week_floor(item.occurred_at), {"evidence": [], "history": []})["evidence"].append(
+            item.to_payload()
+        )
+    for when, heart_rate, key in sorted(history, key=lambda entry: entry[0]):
+        week = by_week.setdefault(week_floor(when), {"evidence": [], "history": []})
+        week["history"].append([when.isoformat(), heart_rate, key])
+    return [WeeklyEvidence.sealed_for(keys, rows, owner=person, week=week) for week, rows in sorted(by_week.items())]
 
 
 def point_rows(person, keys: PersonKeys, points: list[tuple[datetime, dict[str, float]]]) -> list[TimelinePoint]:

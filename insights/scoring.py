@@ -110,22 +110,30 @@ def place_key(place: dict | None) -> str:
     return " ".join(fold_text(name).split())
 
 
+# What the look-back needs of one moment: (when, heart rate or None, place key or "").
+HistoryEntry = tuple[datetime, float | None, str]
+
+
+def history_entry(moment: dict[str, Any]) -> HistoryEntry:
+    return (moment["occurred_at"], _heart_rate(moment), place_key(moment.get("place")))
+
+
 class MomentHistory:
     """Earlier moments, for a moment's heart-rate baseline and repeat visits.
 
-    Built from every moment loaded (sorted by time); each question looks only at the
-    ``LOOKBACK`` before the moment, so the answer does not depend on what else was loaded.
+    Built from history entries (of every moment loaded, or stored with the weekly
+    evidence); each question looks only at the ``LOOKBACK`` before the moment, so the
+    answer does not depend on what else was loaded.
     """
 
-    def __init__(self, moments: Iterable[dict[str, Any]]) -> None:
-        ordered = sorted(moments, key=lambda m: (m["occurred_at"], m["id"]))
-        self._hr_times = [m["occurred_at"] for m in ordered if _heart_rate(m) is not None]
-        self._hr_values = [_heart_rate(m) for m in ordered if _heart_rate(m) is not None]
+    def __init__(self, entries: Iterable[HistoryEntry]) -> None:
+        ordered = sorted(entries, key=lambda entry: entry[0])
+        self._hr_times = [when for when, heart_rate, _ in ordered if heart_rate is not None]
+        self._hr_values = [heart_rate for _, heart_rate, _ in ordered if heart_rate is not None]
         self._visits: dict[str, list[datetime]] = {}
-        for moment in ordered:
-            key = place_key(moment.get("place"))
+        for when, _, key in ordered:
             if key:
-                self._visits.setdefault(key, []).append(moment["occurred_at"])
+                self._visits.setdefault(key, []).append(when)
 
     def baseline(self, before: datetime) -> float | None:
         """Median heart rate of her moments in the lookback window before ``before``."""

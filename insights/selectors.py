@@ -149,7 +149,7 @@ def evidence_for(person, topic_id: str, *, now: datetime | None = None) -> list[
     at = week_ceil(now or timezone.now())
     found = []
     for row in WeeklyEvidence.objects.filter(owner=person).order_by("week"):
-        for payload in row.open(keys):
+        for payload in row.open(keys)["evidence"]:
             contribution = payload["contributions"].get(topic_id)
             if contribution is not None:
                 found.append(_explained(payload, topic_id, contribution, at))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from insights import building
@@ -39,35 +39,42 @@ def _locked_profile(person, keys: PersonKeys) -> InterestProfile:
     """Her profile row, created if missing, locked: one build per person at a time."""
     profile = InterestProfile.objects.select_for_update().filter(owner=person).first()
     if profile is None:
-        InterestProfile.sealed_for(keys, EMPTY_PREFERENCES, owner=person).save()
+        try:
+            with transaction.atomic():
+                InterestProfile.sealed_for(keys, EMPTY_PREFERENCES, owner=person).save(force_insert=True)
+        except IntegrityError:  # created concurrently: use that one
+            pass
         profile = InterestProfile.objects.select_for_update().get(owner=person)
     return profile
 
 
 def update_interests(*, person, since: datetime | None) -> building.BuildResult:
-    """Recompute her timeline from ``since`` (everything when None)."""
+    """Recompute her timeline from ``since`` (everything when None).
+
+    All under her profile's row lock: two updates for one person never interleave, so
+    none can keep evidence another is replacing.
+    """
     keys = keys_for(person)
     plan = building.plan_for(since)
-    # Read and score outside the lock: opening records is the slow part.
-    fresh, records_read = building.derive_evidence(person, plan.recompute_from)
     with transaction.atomic():
         profile = _locked_profile(person, keys)
         evidence_rows = WeeklyEvidence.objects.filter(owner=person)
         point_rows = TimelinePoint.objects.filter(owner=person)
         if plan.base is None:
-            kept: list = []
+            kept = building.Stored([], [], [])
             start_state = None
         else:
-            # The base week's evidence before the recompute point stays as it was.
-            kept = building.stored_evidence(person, keys, plan.base, plan.recompute_from)
+            kept = building.stored_before(person, keys, plan)
             start_state = building.state_at(person, keys, plan.base)
             evidence_rows = evidence_rows.filter(week__gte=plan.base)
             point_rows = point_rows.filter(at__gt=plan.base)
+        derived = building.derive_evidence(person, plan.recompute_from, kept.lookback)
         evidence_rows.delete()
         point_rows.delete()
-        evidence = [*kept, *fresh]
+        evidence = [*kept.evidence, *derived.evidence]
         points = building.build_points(start_state, evidence)
-        WeeklyEvidence.objects.bulk_create(building.evidence_rows(person, keys, evidence))
+        history = [*kept.history, *derived.history]
+        WeeklyEvidence.objects.bulk_create(building.evidence_rows(person, keys, evidence, history))
         TimelinePoint.objects.bulk_create(building.point_rows(person, keys, points), batch_size=500)
         now = timezone.now()
         profile.updated_at = now
@@ -76,7 +83,7 @@ def update_interests(*, person, since: datetime | None) -> building.BuildResult:
             profile.rebuilt_at = now
             fields.append("rebuilt_at")
         profile.save(update_fields=fields)
-    return building.BuildResult(records_read, len(fresh), len(points))
+    return building.BuildResult(derived.records_read, len(derived.evidence), len(points))
 
 
 def rebuild_interests(*, person) -> building.BuildResult:

@@ -45,25 +45,35 @@ def append(*, kind: str, actor: str, subject: str, body: dict) -> uuid.UUID:
         body=body,
         ts=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
     )
-    _sequence_after_commit()
+    _sequence_after_commit(pending.id)
     return pending.id
 
 
-def _kick_sequencer() -> None:
-    from ledger import tasks  # tasks import services: imported late to avoid the cycle
+class _SequencerKick:
+    """The on-commit callback of one transaction: sequences the entries it appended."""
 
-    tasks.sequence_pending.delay()
+    def __init__(self) -> None:
+        self.entry_ids: list[str] = []
+
+    def __call__(self) -> None:
+        from ledger import tasks  # tasks import services: imported late to avoid the cycle
+
+        tasks.sequence_pending.delay(entry_ids=self.entry_ids)
 
 
-def _sequence_after_commit() -> None:
+def _sequence_after_commit(entry_id: uuid.UUID) -> None:
     if not settings.LEDGER.get("SEQUENCE_ON_COMMIT", True):
         return
     # One sequencer run per transaction is enough, however many entries it appended.
-    if any(callback[1] is _kick_sequencer for callback in connection.run_on_commit):
-        return
+    for callback in connection.run_on_commit:
+        if isinstance(callback[1], _SequencerKick):
+            callback[1].entry_ids.append(str(entry_id))
+            return
+    kick = _SequencerKick()
+    kick.entry_ids.append(str(entry_id))
     # robust: the caller's transaction has committed; a sequencer hiccup must not turn
     # its success into an error. Beat retries within a second.
-    transaction.on_commit(_kick_sequencer, robust=True)
+    transaction.on_commit(kick, robust=True)
 
 
 # --- the sequencer ----------------------------------------------------------------------
@@ -82,20 +92,27 @@ def _locked_head() -> LedgerHead:
     return head
 
 
-def sequence_pending(*, batch_size: int | None = None) -> int:
-    """Give every pending entry its place in the log; return how many were sequenced."""
+def sequence_pending(*, batch_size: int | None = None, entry_ids: list[str] | None = None) -> int:
+    """Give pending entries their place in the log; return how many were sequenced.
+
+    With ``entry_ids`` (the on-commit path) it stops as soon as those entries are
+    sequenced: under concurrency another writer's run has usually taken them already, and
+    finding that out is a read-only transaction instead of a write and an fsync.
+    """
     batch_size = batch_size or settings.LEDGER.get("SEQUENCE_BATCH", 1000)
     total = 0
     while True:
-        count = _sequence_batch(batch_size)
+        count = _sequence_batch(batch_size, only_if_pending=entry_ids)
         total += count
         if count < batch_size:
             return total
 
 
 @transaction.atomic
-def _sequence_batch(batch_size: int) -> int:
+def _sequence_batch(batch_size: int, only_if_pending: list[str] | None = None) -> int:
     head = _locked_head()
+    if only_if_pending is not None and not PendingEntry.objects.filter(id__in=only_if_pending).exists():
+        return 0
     # Read after taking the lock: under READ COMMITTED this sees every earlier batch's deletes.
     pending = list(PendingEntry.objects.order_by("created_at", "id")[:batch_size])
     if not pending:

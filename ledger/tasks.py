@@ -10,8 +10,8 @@ from ledger import anchoring, services
 
 
 @shared_task(ignore_result=True)
-def sequence_pending() -> int:
-    return services.sequence_pending()
+def sequence_pending(entry_ids: list[str] | None = None) -> int:
+    return services.sequence_pending(entry_ids=entry_ids)
 
 
 @shared_task(ignore_result=True)

@@ -53,6 +53,7 @@ class Report:
     anchors_checked: int = 0
     anchors_unchecked: int = 0
     problems: list[Problem] = field(default_factory=list)
+    latest_checkpoint: str | None = None  # the newest checkpoint note that was verified
 
     @property
     def ok(self) -> bool:
@@ -80,6 +81,7 @@ class _Checkpoint:
     body: note.CheckpointBody
     source: str
     anchor: dict[str, Any] | None
+    text: str
 
 
 class LogVerifier:
@@ -100,7 +102,7 @@ class LogVerifier:
         if body.origin != self.key.name:
             self.report.problems.append(Problem(f"checkpoint from {source} is for origin {body.origin!r}"))
             return
-        self.checkpoints.append(_Checkpoint(body, source, anchor))
+        self.checkpoints.append(_Checkpoint(body, source, anchor, text))
 
     def run(
         self,
@@ -126,6 +128,8 @@ class LogVerifier:
                 Problem(f"missing: the log claims {total} entries but ends after {self.report.size}", self.report.size)
             )
         self._check_anchors(anchor_reader)
+        if self.report.ok and self.checkpoints:
+            self.report.latest_checkpoint = max(self.checkpoints, key=lambda item: item.body.size).text
         return self.report
 
     def _check_duplicate_sizes(self) -> None:
@@ -517,20 +521,17 @@ def main(argv: list[str] | None = None) -> int:
         report = verify_api(
             client, key, kept=kept, progress=not args.quiet, anchor_reader=anchor_reader, strict=args.strict
         )
-        latest = client.latest_checkpoint() if report.ok else None
     elif args.source:
         report = verify_export(
             Path(args.source), key, kept=kept, progress=not args.quiet, anchor_reader=anchor_reader, strict=args.strict
         )
-        checkpoints = read_export_checkpoints(Path(args.source))
-        latest = max(checkpoints, key=lambda item: item["size"])["note"] if report.ok and checkpoints else None
     else:
         print("give an export directory, a receipt file, or --url", file=sys.stderr)
         return 2
     print(report.summary())
-    if state and latest:
+    if state and report.latest_checkpoint:
         state.mkdir(parents=True, exist_ok=True)
-        (state / "checkpoint").write_text(latest)
+        (state / "checkpoint").write_text(report.latest_checkpoint)
     return 0 if report.ok else 1
 
 

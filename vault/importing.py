@@ -63,7 +63,7 @@ def _read_upload(upload: Any, max_bytes: int) -> bytes:
         data = upload.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise ImportRefused(f"it is larger than the {max_bytes:,}-byte limit.")
-    if not data.strip():
+    if not data or data.isspace():
         raise ImportRefused("the file is empty.")
     return data
 

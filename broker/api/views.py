@@ -6,6 +6,7 @@ from dataclasses import asdict
 
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework.authentication import SessionAuthentication
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -45,6 +46,7 @@ class PurposesView(APIView):
 class ConsentRequestsView(APIView):
     authentication_classes = [PartnerClientAuthentication]
     permission_classes = [IsPartnerClient]
+    parser_classes = [JSONParser]
 
     @extend_schema(
         operation_id="consent_requests_create",
@@ -82,7 +84,9 @@ class ConsentRequestsView(APIView):
         data = s.ConsentRequestInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         client = request.auth
-        consent = services.consent_request(partner=client.partner, application=client.application, **data.validated_data)
+        consent = services.consent_request(
+            partner=client.partner, application=client.application, **data.validated_data
+        )
         body = s.ConsentOutputSerializer(consent).data
         body["authorize_hint"] = f"consent_request={consent.uid}"
         return Response(body, status=201)
@@ -111,7 +115,11 @@ class PersonAPIView(APIView):
 
 
 class MyConsentsView(PersonAPIView):
-    @extend_schema(operation_id="me_consents_list", responses={200: s.PersonConsentSerializer(many=True)}, tags=["me"])
+    @extend_schema(
+        operation_id="me_consents_list",
+        responses={200: s.PersonConsentSerializer(many=True), 403: s.ErrorSerializer},
+        tags=["me"],
+    )
     def get(self, request):
         """Your consents with last access and earnings."""
         consents = selectors.consents_of_person(person=request.user)
@@ -127,6 +135,7 @@ class MyConsentActionView(PersonAPIView):
         description="Takes effect on the partner's very next call. " + IDEMPOTENCY_NOTE,
         responses={
             200: s.PersonConsentSerializer,
+            403: OpenApiResponse(s.ErrorSerializer, description="NotAuthenticated, PermissionDenied (CSRF)"),
             404: OpenApiResponse(s.ErrorSerializer, description="ConsentNotFound"),
             409: OpenApiResponse(s.ErrorSerializer, description="InvalidConsentStatus, IdempotencyError"),
         },
@@ -136,9 +145,10 @@ class MyConsentActionView(PersonAPIView):
     def post(self, request, consent_id):
         consent = selectors.consent_of_person(person=request.user, consent_id=consent_id)
         self.ACTIONS[self.action](consent=consent, person=request.user)
-        return Response(s.PersonConsentSerializer(selectors.consent_of_person(person=request.user, consent_id=consent_id)).data)
+        return Response(
+            s.PersonConsentSerializer(selectors.consent_of_person(person=request.user, consent_id=consent_id)).data
+        )
 
 
 def action_view(action: str):
     return MyConsentActionView.as_view(action=action)
-

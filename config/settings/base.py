@@ -218,6 +218,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BEAT_SCHEDULE = {
     "ledger-sequence": {"task": "ledger.tasks.sequence_pending", "schedule": timedelta(seconds=1)},
     "ledger-checkpoint": {"task": "ledger.tasks.maybe_sign_checkpoint", "schedule": timedelta(seconds=10)},
+    "broker-webhooks": {"task": "broker.tasks.sweep_webhooks", "schedule": timedelta(seconds=30)},
+    "broker-expiry": {"task": "broker.tasks.expire_consents", "schedule": timedelta(minutes=1)},
 }
 
 # --- Logging: JSON lines; personal data and tokens are never logged ---------------------

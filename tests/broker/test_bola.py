@@ -72,7 +72,7 @@ def test_the_matrix(world):
 
 
 def test_a_token_is_bound_to_its_own_consent_only(world):
-    people, partners, grants = world
+    _people, _partners, grants = world
     alpha = grants[("ana", "Alpha")]
     beta_for_ben = grants[("ben", "Beta")]
     # Beta's token for ben cannot read ana's moments, whatever it asks.
@@ -102,7 +102,8 @@ def test_a_partner_cannot_read_or_exchange_another_partners_grants(world):
     own = Client().get(
         f"/api/v1/consent-requests/{ana_alpha.consent.uid}", HTTP_AUTHORIZATION=partners["Alpha"].basic_auth()
     )
-    assert own.status_code == 200 and own.json()["state"] == "active"
+    assert own.status_code == 200
+    assert own.json()["state"] == "active"
 
 
 def test_people_cannot_touch_each_others_consents(world):

@@ -56,7 +56,8 @@ def test_a_partner_creates_a_consent_request(partner):
     assert response.status_code == 201, response.content
     body = response.json()
     consent = Consent.objects.get(uid=body["id"])
-    assert consent.state == Consent.State.REQUESTED and consent.person is None
+    assert consent.state == Consent.State.REQUESTED
+    assert consent.person is None
     assert body["authorize_hint"] == f"consent_request={consent.uid}"
     assert consent.scopes == sorted(REQUEST["scopes"])
 
@@ -99,7 +100,8 @@ def test_consent_request_idempotency(partner):
     assert first.json()["id"] == again.json()["id"]
     assert Consent.objects.count() == 1
     other = post_request(partner, {**REQUEST, "frequency_value": 1}, HTTP_IDEMPOTENCY_KEY="abc")
-    assert other.status_code == 409 and other.json()["error"]["code"] == "IdempotencyError"
+    assert other.status_code == 409
+    assert other.json()["error"]["code"] == "IdempotencyError"
 
 
 def test_partner_create_prints_working_credentials(db):

@@ -28,7 +28,8 @@ def test_pause_resume_revoke_are_recorded_in_order(person, partner, ledger_entri
     states = [entry["body"]["state"] for entry in ledger_entries]
     assert states == ["active", "paused", "active", "revoked"]
     for entry in ledger_entries:
-        assert entry["subject"].startswith("person:") and person.username not in json.dumps(entry, default=str)
+        assert entry["subject"].startswith("person:")
+        assert person.username not in json.dumps(entry, default=str)
         assert entry["body"]["partner"] == str(partner.partner.uid)
     detail = selectors.consent_detail(person=person, consent_id=consent.uid)
     assert [event.state for event in detail.timeline] == ["requested", "active", "paused", "active", "revoked"]
@@ -98,7 +99,17 @@ def test_expiry_task_expires_due_consents_once(person, partner, ledger_entries):
     assert Consent.objects.get(pk=due.pk).state == State.EXPIRED
     assert Consent.objects.get(pk=later.pk).state == State.ACTIVE
     expired = [entry for entry in ledger_entries if entry["kind"] == "consent.expired"]
-    assert len(expired) == 1 and expired[0]["actor"] == "eidetic"
+    assert len(expired) == 1
+    assert expired[0]["actor"] == "eidetic"
+
+
+def test_the_periodic_expiry_task_runs_the_service(person, partner):
+    from broker.tasks import expire_consents
+
+    consent = grant(person, partner).consent
+    Consent.objects.filter(pk=consent.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert expire_consents.delay().get() == 1
+    assert Consent.objects.get(pk=consent.pk).state == State.EXPIRED
 
 
 def test_expiry_is_exact_at_the_boundary(person, partner):

@@ -35,7 +35,8 @@ def test_moments_are_served_with_pairwise_ids(person, partner):
     assert [item["label"] for item in body["items"]] == ["moment 0", "moment 1", "moment 2"]
     assert {item["id"] for item in body["items"]}.isdisjoint({str(m.id) for m in moments})
     assert all("lat" not in (item["place"] or {}) for item in body["items"]), "no location scope, no coordinates"
-    assert body["consent"] == str(result.consent.uid) and body["next_cursor"] is None
+    assert body["consent"] == str(result.consent.uid)
+    assert body["next_cursor"] is None
 
 
 def test_the_subject_and_record_ids_differ_between_partners(person, partner, other_partner):
@@ -137,7 +138,8 @@ def test_social_interests_and_posts_are_separate_and_handles_never_leave(person,
 def test_a_scope_not_granted_is_refused_and_logged(person, partner, path, scopes):
     result = grant(person, partner, scopes=scopes, **RANGE)
     response = result.get(path)
-    assert response.status_code == 403 and error_code(response) == "ScopeNotGranted"
+    assert response.status_code == 403
+    assert error_code(response) == "ScopeNotGranted"
     entry = AccessLogEntry.objects.get(consent=result.consent)
     assert (entry.outcome, entry.error_code, entry.record_count) == ("denied", "ScopeNotGranted", 0)
 
@@ -149,7 +151,8 @@ def test_date_range_boundaries(person, partner):
     one_second = timedelta(seconds=1)
     for window in ({"from": at(start - one_second), "to": at(end)}, {"from": at(start), "to": at(end + one_second)}):
         response = result.get("/api/v1/data/moments", **window)
-        assert response.status_code == 400 and error_code(response) == "InvalidDateRange"
+        assert response.status_code == 400
+        assert error_code(response) == "InvalidDateRange"
     backwards = result.get("/api/v1/data/moments", **{"from": at(end), "to": at(start)})
     assert error_code(backwards) == "InvalidDateRange"
     assert error_code(result.get("/api/v1/data/moments", **{"from": "yesterday"})) == "InvalidDateRange"
@@ -172,7 +175,8 @@ def test_frequency_limit_at_its_boundary(person, partner, monkeypatch):
         assert result.get("/api/v1/data/moments").status_code == 200
     clock[0] = first_call + timedelta(minutes=30)
     refused = result.get("/api/v1/data/moments")
-    assert refused.status_code == 429 and error_code(refused) == "FrequencyExceeded"
+    assert refused.status_code == 429
+    assert error_code(refused) == "FrequencyExceeded"
     assert int(refused["Retry-After"]) == 30 * 60
     clock[0] = first_call + timedelta(hours=1) - timedelta(microseconds=1)
     assert result.get("/api/v1/data/moments").status_code == 429
@@ -189,7 +193,8 @@ def test_expiry_is_enforced_at_the_call(person, partner, monkeypatch):
     assert result.get("/api/v1/data/moments").status_code == 200
     monkeypatch.setattr(access, "clock", lambda: expiry)
     response = result.get("/api/v1/data/moments")
-    assert response.status_code == 403 and error_code(response) == "ConsentExpired"
+    assert response.status_code == 403
+    assert error_code(response) == "ConsentExpired"
 
 
 def test_a_consent_not_yet_valid_is_refused(person, partner, monkeypatch):
@@ -204,7 +209,8 @@ def test_pause_refuses_the_very_next_call_and_resume_restores_it(person, partner
     assert result.get("/api/v1/data/moments").status_code == 200
     services.consent_pause(consent=result.consent, person=person)
     paused = result.get("/api/v1/data/moments")
-    assert paused.status_code == 403 and error_code(paused) == "ConsentPaused"
+    assert paused.status_code == 403
+    assert error_code(paused) == "ConsentPaused"
     assert b"moment 0" not in paused.content
     services.consent_resume(consent=result.consent, person=person)
     assert result.get("/api/v1/data/moments").status_code == 200
@@ -227,7 +233,9 @@ def test_a_priced_read_pays_the_person_on_the_ledger(person, partner, ledger_ent
     assert len(transfers) == 2
     body = transfers[0]["body"]
     assert body["from"] == f"partner:{partner.partner.uid}"
-    assert body["to"].startswith("person:") and body["amount"] == "0.25" and body["currency"] == "credits"
+    assert body["to"].startswith("person:")
+    assert body["amount"] == "0.25"
+    assert body["currency"] == "credits"
     assert body["consent"] == str(result.consent.uid)
     assert selectors.earnings_of_person(person=person) == Decimal("0.50")
     assert selectors.spend_of_partner(partner=partner.partner) == Decimal("0.50")
@@ -272,7 +280,8 @@ def test_the_access_log_holds_no_personal_data(person, partner):
     assert (entry.outcome, entry.record_count, entry.scope) == ("allowed", 2, "lifelog.moments:read")
     assert entry.purpose_code == result.consent.purpose_code
     stored = str(AccessLogEntry.objects.filter(pk=entry.pk).values().get())
-    assert "Secret Garden" not in stored and person.username not in stored
+    assert "Secret Garden" not in stored
+    assert person.username not in stored
 
 
 def test_no_token_or_a_bad_token_is_401_json(person, partner):
@@ -288,7 +297,9 @@ def test_consent_list_shows_last_access_and_earnings(person, partner):
     result = grant(person, partner, price_amount=Decimal("0.10"), price_basis="per_access", **RANGE)
     result.get("/api/v1/data/moments")
     row = selectors.consents_of_person(person=person).get()
-    assert row.access_count == 1 and row.earned == Decimal("0.10") and row.last_access_at is not None
+    assert row.access_count == 1
+    assert row.earned == Decimal("0.10")
+    assert row.last_access_at is not None
     partner_rows = selectors.consents_of_partner(partner=partner.partner)
     assert partner_rows[0].subject == result.get("/api/v1/data/moments").json()["subject"]
     assert partner_rows[0].state == Consent.State.ACTIVE

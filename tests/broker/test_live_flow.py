@@ -46,7 +46,7 @@ def browser_session_for(person) -> requests.Session:
 @pytest.mark.django_db(transaction=True)
 def test_full_flow_with_requests_oauthlib(live_server, person, monkeypatch):
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the live server speaks http on loopback
-    partner, application, secret = services.partner_create(name="Live Chairs", redirect_uri=REDIRECT_URI)
+    _partner, application, secret = services.partner_create(name="Live Chairs", redirect_uri=REDIRECT_URI)
     add_moments(person, BASE, 3)
     base = live_server.url
 
@@ -66,7 +66,9 @@ def test_full_flow_with_requests_oauthlib(live_server, person, monkeypatch):
         "price_amount": "0.20",
         "price_basis": "per_access",
     }
-    created = requests.post(f"{base}/api/v1/consent-requests", json=terms, auth=(application.client_id, secret))
+    created = requests.post(
+        f"{base}/api/v1/consent-requests", json=terms, auth=(application.client_id, secret), timeout=30
+    )
     assert created.status_code == 201, created.text
     consent_id = created.json()["id"]
 
@@ -78,35 +80,48 @@ def test_full_flow_with_requests_oauthlib(live_server, person, monkeypatch):
     # 3. The person sees the consent screen and approves it.
     browser = browser_session_for(person)
     screen = browser.get(url)
-    assert screen.status_code == 200 and "Live Chairs" in screen.text
+    assert screen.status_code == 200
+    assert "Live Chairs" in screen.text
     form = FormFields()
     form.feed(screen.text)
     answer = browser.post(
-        f"{base}/oauth/authorize/", data={**form.fields, "allow": "true"}, allow_redirects=False, headers={"Referer": url}
+        f"{base}/oauth/authorize/",
+        data={**form.fields, "allow": "true"},
+        allow_redirects=False,
+        headers={"Referer": url},
     )
     assert answer.status_code == 302, answer.text[:300]
     callback = answer.headers["Location"]
-    assert callback.startswith(REDIRECT_URI) and parse_qs(urlsplit(callback).query)["state"] == [state]
+    assert callback.startswith(REDIRECT_URI)
+    assert parse_qs(urlsplit(callback).query)["state"] == [state]
 
     # 4. Code exchange (with the PKCE verifier the library kept).
     token = oauth.fetch_token(
         f"{base}/oauth/token/", authorization_response=callback, client_secret=secret, include_client_id=True
     )
-    assert token["expires_in"] <= 600 and token["refresh_token"]
+    assert token["expires_in"] <= 600
+    assert token["refresh_token"]
 
     # 5. API calls.
     page = oauth.get(f"{base}/api/v1/data/moments")
-    assert page.status_code == 200 and len(page.json()["items"]) == 3
+    assert page.status_code == 200
+    assert len(page.json()["items"]) == 3
     denied = oauth.get(f"{base}/api/v1/data/location")
-    assert denied.status_code == 403 and denied.json()["error"]["code"] == "ScopeNotGranted"
+    assert denied.status_code == 403
+    assert denied.json()["error"]["code"] == "ScopeNotGranted"
 
     # 6. Refresh (rotated).
     refreshed = oauth.refresh_token(f"{base}/oauth/token/", auth=(application.client_id, secret))
     assert refreshed["access_token"] != token["access_token"]
     assert oauth.get(f"{base}/api/v1/data/moments").status_code == 200
-    assert requests.get(
-        f"{base}/api/v1/data/moments", headers={"Authorization": f"Bearer {token['access_token']}"}
-    ).status_code == 401, "the old access token died with the rotation"
+    assert (
+        requests.get(
+            f"{base}/api/v1/data/moments",
+            headers={"Authorization": f"Bearer {token['access_token']}"},
+            timeout=30,
+        ).status_code
+        == 401
+    ), "the old access token died with the rotation"
 
     # 7. Revoke (RFC 7009) the current tokens: nothing works afterwards.
     for kind in ("access_token", "refresh_token"):
@@ -114,6 +129,7 @@ def test_full_flow_with_requests_oauthlib(live_server, person, monkeypatch):
             f"{base}/oauth/revoke_token/",
             data={"token": refreshed[kind], "token_type_hint": kind},
             auth=(application.client_id, secret),
+            timeout=30,
         )
         assert revoked.status_code == 200
     assert oauth.get(f"{base}/api/v1/data/moments").status_code == 401
@@ -121,5 +137,6 @@ def test_full_flow_with_requests_oauthlib(live_server, person, monkeypatch):
         f"{base}/oauth/token/",
         data={"grant_type": "refresh_token", "refresh_token": refreshed["refresh_token"]},
         auth=(application.client_id, secret),
+        timeout=30,
     )
     assert again.status_code == 400

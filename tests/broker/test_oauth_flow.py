@@ -54,7 +54,8 @@ def test_the_consent_screen_says_who_why_what_when_how_often_and_the_price(perso
     assert page.status_code == 200
     for text in ["Cosy Chairs", "Suggest furniture", "Read your moments", "At most 100 times per day", "0.50 credits"]:
         assert text in html
-    assert 'name="allow"' in html and 'name="deny"' in html
+    assert 'name="allow"' in html
+    assert 'name="deny"' in html
 
 
 def test_deny_rejects_the_request_records_it_and_issues_no_code(person, partner, ledger_entries):
@@ -125,6 +126,8 @@ def test_redirect_uri_must_match_exactly(person, partner):
     page = logged_in(person).get("/oauth/authorize/", params)
     assert page.status_code == 400
     assert "Location" not in page
+    assert b"cannot be answered" in page.content
+    assert b'name="allow"' not in page.content
 
 
 def test_password_and_client_credentials_grants_are_refused(person, partner):
@@ -227,13 +230,16 @@ def test_rfc7662_introspection_answers_the_owning_client_only(person, partner, o
     body = own.json()
     assert body["active"] is True
     assert body["consent"] == str(result.consent.uid)
-    assert "username" not in body and person.username not in own.content.decode()
+    assert "username" not in body
+    assert person.username not in own.content.decode()
     foreign = Client().post(
         "/oauth/introspect/", {"token": result.access_token}, HTTP_AUTHORIZATION=other_partner.basic_auth()
     )
     assert foreign.json() == {"active": False}
     services.consent_pause(consent=result.consent, person=person)
-    paused = Client().post("/oauth/introspect/", {"token": result.access_token}, HTTP_AUTHORIZATION=partner.basic_auth())
+    paused = Client().post(
+        "/oauth/introspect/", {"token": result.access_token}, HTTP_AUTHORIZATION=partner.basic_auth()
+    )
     assert paused.json() == {"active": False}
 
 

@@ -156,3 +156,40 @@ def test_rotating_the_webhook_secret_replaces_it(partner):
     html = response.content.decode()
     assert new in html
     assert old not in html
+
+
+def test_console_still_answers_when_a_consenting_person_erased_her_account(person, other_person, partner):
+    from accounts.services import erase_account
+
+    grant(person, partner)
+    grant(other_person, partner)
+    erase_account(person)
+    response = logged_in(staff_of(partner)).get(console_url(partner))
+    assert response.status_code == 200
+    assert "alice" not in response.content.decode()
+
+
+def test_consent_page_shows_terms_timeline_and_calls_by_pseudonym(person, partner):
+    result = grant(person, partner)
+    result.get("/api/v1/data/moments")
+    result.get("/api/v1/data/heartrate")
+    services.consent_pause(consent=result.consent, person=person)
+    url = console_url(partner, f"consents/{result.consent.uid}/")
+    response = logged_in(staff_of(partner)).get(url)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert pairwise_pseudonym(person, partner.partner.audience) in html
+    assert "alice" not in html
+    assert "Suggest furniture for rooms you love." in html
+    assert "ScopeNotGranted" in html
+    assert html.count('badge status-done">Allowed') == 1
+    timeline = html.split('id="timeline-heading"')[1].split("</ol>")[0]
+    assert timeline.index("Requested") < timeline.index("Active") < timeline.index("Paused")
+
+
+def test_another_partners_consent_page_is_a_404(person, partner, other_partner):
+    consent = grant(person, partner).consent
+    mine = staff_of(other_partner)
+    assert logged_in(mine).get(console_url(other_partner, f"consents/{consent.uid}/")).status_code == 404
+    assert logged_in(mine).get(console_url(partner, f"consents/{consent.uid}/")).status_code == 404
+    assert logged_in(person).get(console_url(partner, f"consents/{consent.uid}/")).status_code == 403

@@ -291,3 +291,18 @@ def test_dashboard_shows_the_broker_numbers(person, partner):
     assert '<span class="stat-number">1</span> <span class="stat-label">active consent' in panel
     assert '<span class="stat-number">0.50</span>' in panel
     assert "since Cosy Chairs last asked" in panel
+
+
+def test_access_log_is_paged(person, partner):
+    from broker import access
+    from broker.errors import ScopeNotGranted
+
+    consent = granted(person, partner)
+    for _ in range(55):
+        access.record_denied(consent=consent, scope="social.posts:read", error=ScopeNotGranted())
+    browser = logged_in(person)
+    first = browser.get("/access-log/")
+    assert len(first.context["page"].object_list) == 50
+    assert "Page 1 of 2" in first.content.decode()
+    second = browser.get(f"/access-log/?consent={consent.uid}&page=2")
+    assert len(second.context["page"].object_list) == 5

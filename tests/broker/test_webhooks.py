@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 import os
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -24,11 +24,20 @@ def celery_conf(app, **values):
     old = {name: getattr(app.conf, name) for name in values}
     for name, value in values.items():
         setattr(app.conf, name, value)
+    _drop_connection_pools(app)
     try:
         yield
     finally:
         for name, value in old.items():
             setattr(app.conf, name, value)
+        _drop_connection_pools(app)
+
+
+def _drop_connection_pools(app) -> None:
+    """Pools are built from the broker URL on first use: drop them (as Celery does after
+    a fork) so the next publish connects to the URL just set."""
+    app._pool = None
+    app.__dict__.get("amqp") and setattr(app.__dict__["amqp"], "_producer_pool", None)
 
 
 def test_signature_verifies_with_the_partner_secret_only():
@@ -55,7 +64,8 @@ def test_delivery_is_signed_and_carries_event_id_and_pseudonym(person, partner, 
     payload = json.loads(body)
     assert payload["event_id"] == headers[webhooks.EVENT_ID_HEADER]
     assert payload == {**payload, "type": "consent.paused", "consent": str(consent.uid), "state": "paused"}
-    assert len(payload["subject"]) == 32 and person.username not in body.decode()
+    assert len(payload["subject"]) == 32
+    assert person.username not in body.decode()
 
 
 def test_the_outbox_row_commits_with_the_change_and_the_task_delivers_after_commit(
@@ -78,7 +88,8 @@ def test_a_failed_delivery_backs_off_and_the_sweeper_retries(person, partner, we
     row = WebhookDelivery.objects.get(event_type="consent.revoked")
     assert webhooks.deliver(row.pk) == "pending"
     row.refresh_from_db()
-    assert row.attempts == 1 and row.last_error == "simulated failure"
+    assert row.attempts == 1
+    assert row.last_error == "simulated failure"
     assert row.next_attempt_at > timezone.now() + timedelta(seconds=20)
     assert webhooks.sweep() == 0, "not due yet"
     later = timezone.now() + timedelta(hours=2)
@@ -86,13 +97,17 @@ def test_a_failed_delivery_backs_off_and_the_sweeper_retries(person, partner, we
     WebhookDelivery.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now())
     assert webhooks.sweep() == 1
     row.refresh_from_db()
-    assert row.status == WebhookDelivery.Status.DELIVERED and row.attempts == 3
+    assert row.status == WebhookDelivery.Status.DELIVERED
+    assert row.attempts == 3
 
 
 def test_backoff_grows_and_is_capped():
     steps = [webhooks.backoff(attempt).total_seconds() for attempt in range(1, 12)]
-    assert steps[0] == 30 and steps[1] == 60 and steps[2] == 120
-    assert steps == sorted(steps) and max(steps) == 3600
+    assert steps[0] == 30
+    assert steps[1] == 60
+    assert steps[2] == 120
+    assert steps == sorted(steps)
+    assert max(steps) == 3600
 
 
 def test_delivery_gives_up_after_the_maximum_attempts(person, partner, webhook_sender, settings):
@@ -126,12 +141,15 @@ def test_with_the_celery_broker_unreachable_the_change_commits_and_is_delivered_
 
     consent = grant(person, partner).consent
     webhooks.sweep()
-    with celery_conf(app, task_always_eager=False, broker_url="redis://127.0.0.1:1/0"):
-        with django_capture_on_commit_callbacks(execute=True):
-            services.consent_revoke(consent=consent, person=person)
+    with (
+        celery_conf(app, task_always_eager=False, broker_url="redis://127.0.0.1:1/0"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        services.consent_revoke(consent=consent, person=person)
     assert Consent.objects.get(pk=consent.pk).state == Consent.State.REVOKED
     row = WebhookDelivery.objects.get(event_type="consent.revoked")
-    assert row.status == WebhookDelivery.Status.PENDING and row.attempts == 0
+    assert row.status == WebhookDelivery.Status.PENDING
+    assert row.attempts == 0
     assert webhooks.sweep() == 1
     assert any(b"consent.revoked" in m["body"] for m in webhook_sender.sent)
 
@@ -147,9 +165,7 @@ def test_with_real_redis_the_task_is_queued_and_a_worker_delivers_it(
     consent = grant(person, partner).consent
     webhooks.sweep()
     queue_name = f"test-webhooks-{os.getpid()}"
-    with celery_conf(
-        app, task_always_eager=False, broker_url=os.environ["REDIS_URL"], task_default_queue=queue_name
-    ):
+    with celery_conf(app, task_always_eager=False, broker_url=os.environ["REDIS_URL"], task_default_queue=queue_name):
         with django_capture_on_commit_callbacks(execute=True):
             services.consent_pause(consent=consent, person=person)
         with app.connection_for_read() as connection:

@@ -92,16 +92,23 @@ def test_a_consent_without_the_insights_scope_is_refused_and_logged(person, part
     assert not InsightDisclosure.objects.exists()
 
 
-@pytest.mark.parametrize(("action", "code"), [("consent_pause", "ConsentPaused"), ("consent_revoke", "ConsentRevoked")])
-def test_after_pause_or_revoke_the_next_call_is_refused(person, partner, action, code):
+@pytest.mark.parametrize(
+    ("action", "status", "code"),
+    [
+        ("consent_pause", 403, "ConsentPaused"),
+        # Revoking deletes the consent's tokens: the token itself no longer authenticates.
+        ("consent_revoke", 401, "NotAuthenticated"),
+    ],
+)
+def test_after_pause_or_revoke_the_next_call_is_refused(person, partner, action, status, code):
     _rome(person)
     access = _insights_grant(person, partner)
     assert access.get(URL).status_code == 200
     getattr(broker_services, action)(consent=access.consent, person=person)
     response = access.get(URL)
-    assert response.status_code in (401, 403)
-    if response.status_code == 403:
-        assert response.json()["error"]["code"] == code
+    assert response.status_code == status
+    assert response.json()["error"]["code"] == code
+    assert "interests" not in response.json()
     assert InsightDisclosure.objects.count() == 1
 
 
@@ -118,9 +125,9 @@ def test_an_expired_consent_is_refused(person, partner):
     access = _insights_grant(person, partner)
     Consent.objects.filter(pk=access.consent.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     response = access.get(URL)
-    assert response.status_code in (401, 403)
-    if response.status_code == 403:
-        assert response.json()["error"]["code"] == "ConsentExpired"
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "ConsentExpired"
+    assert AccessLogEntry.objects.filter(consent=access.consent, outcome="denied").count() == 1
 
 
 def test_the_frequency_limit_applies(person, partner):

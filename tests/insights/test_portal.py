@@ -95,3 +95,14 @@ def test_a_correction_changes_the_weight_she_and_partners_see(alice_with_interes
     page = _browser(person).post("/insights/interests/home.baroque-classical/correct/", {"correction": "bogus"})
     assert page.status_code == 302
     assert selectors.preferences_of(person)["corrections"] == {"home.baroque-classical": "weaker"}
+
+
+def test_the_dashboard_panel_lists_her_top_interests(alice_with_interests, rf):
+    from django.template.loader import render_to_string
+
+    person, _ = alice_with_interests
+    request = rf.get("/dashboard/")
+    request.user = person
+    html = render_to_string("insights/_dashboard_panel.html", {"request": request})
+    assert "Baroque and classical interiors" in html
+    assert 'href="/insights/"' in html

@@ -15,6 +15,7 @@ from insights.scoring import (
     Evidence,
     MomentHistory,
     advance,
+    history_entry,
     moment_evidence,
     social_evidence,
     time_context,
@@ -100,7 +101,7 @@ def test_one_week_of_decay_is_the_half_life_rate():
 def test_a_raised_heart_rate_against_her_own_baseline_strengthens_the_evidence():
     taxonomy = get_taxonomy()
     calm_days = [_moment(START + timedelta(days=day), "walk", hr=70) for day in range(5)]
-    history = MomentHistory(calm_days)
+    history = MomentHistory(map(history_entry, calm_days))
     when = START + timedelta(days=6, hours=11)
     calm = moment_evidence(
         _moment(when, "baroque fresco", hr=70), taxonomy=taxonomy, history=history, dwell_minutes=None
@@ -134,7 +135,7 @@ def test_sentiment_sets_the_sign_and_place_kind_and_visits_strengthen():
     at_church = moment_evidence(
         _moment(when, "gilded ceiling", sentiment="likes", place=place),
         taxonomy=taxonomy,
-        history=MomentHistory(earlier),
+        history=MomentHistory(map(history_entry, earlier)),
         dwell_minutes=30,
     )
     assert at_church.reasons["earlier_visits"] == 2

@@ -161,7 +161,7 @@ def test_only_the_trackpoints_inside_the_windows_are_opened(person, other_person
         (base + timedelta(minutes=10), base + timedelta(minutes=20)),
         (base + timedelta(minutes=60), base + timedelta(minutes=65)),
     ]
-    opened = trackpoints_in_windows(person, windows, batch=1)
+    opened = trackpoints_in_windows(person, windows)
     minutes = [int((point.recorded_at - base).total_seconds() // 60) for point in opened]
     assert minutes == [*range(10, 20), *range(60, 65)]
     assert (opened[0].lat, opened[0].lon, opened[0].hr) == (41.9, 12.5, 80)

@@ -156,3 +156,14 @@ def test_a_fork_signed_with_the_real_key_is_caught_by_a_kept_checkpoint(ledger, 
     assert not report.ok
     assert "fork" in str(report.problems[0])
     assert "size 20" in str(report.problems[0])
+
+
+def test_the_state_directory_catches_a_later_fork(ledger, tmp_path, capsys):
+    export_to(tmp_path / "export")
+    key_file = str(tmp_path / "export" / verify.KEY_FILE)
+    arguments = ["--quiet", "--key", key_file, "--state", str(tmp_path / "state"), str(tmp_path / "export")]
+    assert verify.main(arguments) == 0
+    assert "\n32\n" in (tmp_path / "state" / "checkpoint").read_text()  # the newest verified checkpoint
+    _forge_suffix(tmp_path / "export", keep=25)
+    assert verify.main(arguments) == 1
+    assert "fork: the checkpoint of size 32 (kept by you)" in capsys.readouterr().out

@@ -204,3 +204,10 @@ def test_sealed_values_belong_to_their_owner_and_row(person):
 
     with pytest.raises(SealBroken):
         keys.unseal(Trackpoint.RECORD_TYPE, second.id, bytes(first.sealed))
+
+
+def test_millions_of_elements_outside_track_points_are_refused_before_they_fill_memory(person):
+    filler = b"<extensions>" + b"<x/>" * 250_000 + b"</extensions>"
+    data = _gpx(GOOD_POINT).replace(b"<trk>", filler + b"<trk>")
+
+    _assert_failed(import_bytes(person, "filler.gpx", data), "ImportMalformed", "too many elements")

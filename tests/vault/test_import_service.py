@@ -153,6 +153,7 @@ def test_an_unknown_job_id_is_ignored():
 def test_store_parsed_is_the_fast_path_for_generated_data(person):
     start = datetime(2024, 3, 1, 8, tzinfo=UTC)
     points = [ParsedPoint(start + timedelta(seconds=i), 47.0 + i / 1000, 8.0, 400.0, 100 + i) for i in range(5)]
+    points.reverse()  # generated data need not come in order
     parsed = ParsedImport(
         tracks=[ParsedTrack(name="Generated walk", device="demo watch", activity="walking", points=points)],
         moments=[ParsedMoment(start, "product", "Demo oat bar", ["snack"], "likes", None, None)],
@@ -165,7 +166,9 @@ def test_store_parsed_is_the_fast_path_for_generated_data(person):
     assert (second.created, second.duplicates, second.tracks_created) == (0, 6, 0)
     assert [p.hr for p in trackpoints_of(person)] == [100, 101, 102, 103, 104]
     assert moments_of(person).items[0]["label"] == "Demo oat bar"
-    assert Track.objects.get().source == "demo"
+    track = Track.objects.get()
+    assert track.source == "demo"
+    assert (track.started_at, track.ended_at) == (start, start + timedelta(seconds=4))
 
 
 @pytest.mark.django_db
@@ -274,3 +277,28 @@ def test_a_job_whose_worker_died_mid_run_asks_for_the_file_again(person, django_
     assert (job.status, job.error_code) == (ImportJob.Status.FAILED, "ImportRefused")
     assert "upload the file again" in job.error_detail
     assert sum(data_counts().values()) == 0
+
+
+@pytest.mark.django_db
+def test_a_concurrent_import_of_the_same_records_is_planned_again_not_duplicated(person, monkeypatch):
+    parsed = ParsedImport(
+        moments=[ParsedMoment(datetime(2024, 3, 1, tzinfo=UTC), "place", "Lido", [], "likes", None, None)]
+    )
+    original_plan = import_storage._plan
+    calls = []
+
+    def plan_then_race(keys, who, records, source):
+        plan = original_plan(keys, who, records, source)
+        if not calls:  # another worker stores the same records between our plan and our write
+            monkeypatch.setattr(import_storage, "_plan", original_plan)
+            store_parsed(person=who, parsed=records, source=source)
+            monkeypatch.setattr(import_storage, "_plan", plan_then_race)
+        calls.append(plan)
+        return plan
+
+    monkeypatch.setattr(import_storage, "_plan", plan_then_race)
+    result = store_parsed(person=person, parsed=parsed, source="race")
+
+    assert len(calls) == 2  # the unique fingerprint stopped the first write; the second plan saw the rival
+    assert (result.created, result.duplicates) == (0, 1)
+    assert Moment.objects.filter(owner=person).count() == 1

@@ -77,7 +77,7 @@ def _moment(raw: dict[str, Any], position: str) -> ParsedMoment:
         place=None
         if place is None
         else {"name": place.get("name"), "lat": float(place["lat"]), "lon": float(place["lon"])},
-        hr=raw.get("hr"),
+        hr=None if raw.get("hr") is None else int(raw["hr"]),  # JSON Schema counts 72.0 as an integer
     )
 
 

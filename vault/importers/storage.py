@@ -119,10 +119,19 @@ def insert_rows(model: type[models.Model], names: Sequence[str], rows: Iterable[
     """INSERT rows of already-adapted values into ``model``'s table (columns of fields ``names``)."""
     connection = connections["default"]
     quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
     columns = ", ".join(quote(model._meta.get_field(name).column) for name in names)
-    placeholders = ", ".join(["%s"] * len(names))
-    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608 (names from the model)
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # COPY: psycopg's executemany managed ~3,000 rows/s on the build machine. The raw
+            # cursor's errors are wrapped like Django's (IntegrityError drives the retry).
+            copy_sql = f"COPY {table} ({columns}) FROM STDIN"
+            with connection.wrap_database_errors, cursor.cursor.copy(copy_sql) as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        placeholders = ", ".join(["%s"] * len(names))
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608 (names from the model)
         cursor.executemany(sql, list(rows))
 
 
@@ -178,7 +187,7 @@ class _Plan:
 def _plan(keys: PersonKeys, person, parsed: ParsedImport, source: str) -> _Plan:
     plan = _Plan()
     track_fps: list[list[str]] = [[point_fingerprint(keys, p) for p in t.points] for t in parsed.tracks]
-    known_points = existing_fingerprints(Trackpoint, person, (fp for fps in track_fps for fp in fps))
+    known_points = _point_fingerprints_between(person, parsed.tracks)
     fingerprints_of_tracks = [track_fingerprint(keys, source, fps) for fps in track_fps]
     known_tracks = existing_fingerprints(Track, person, fingerprints_of_tracks)
     seen: set[str] = set()  # a file may hold the same point twice
@@ -199,6 +208,20 @@ def _plan(keys: PersonKeys, person, parsed: ParsedImport, source: str) -> _Plan:
     )
     plan.duplicates += dup_moments + dup_social
     return plan
+
+
+def _point_fingerprints_between(person, tracks: list[ParsedTrack]) -> set[str]:
+    """Fingerprints of the person's stored points in the file's time span.
+
+    A point's fingerprint includes its time, so only points in that span can be
+    duplicates: one indexed range query instead of one IN-lookup per 500 points, and
+    next to nothing for new data.
+    """
+    times = [point.recorded_at for track in tracks for point in track.points]
+    if not times:
+        return set()
+    queryset = Trackpoint.objects.filter(owner=person, recorded_at__gte=min(times), recorded_at__lte=max(times))
+    return set(queryset.values_list("fingerprint", flat=True))
 
 
 def _new_only(model, person, records: list, fingerprint_of: Callable[[Any], str]) -> tuple[list, int]:
@@ -268,10 +291,11 @@ def _seal_rows(keys: PersonKeys, person, plan: _Plan, source: str, job_id, progr
     for track_plan in plan.tracks:
         track, points = track_plan.track, track_plan.new_points
         (track_id,) = new_ids(1)
+        times = [point.recorded_at for point, _fp in points]
         payload = {"name": track.name, "device": track.device, "activity": track.activity}
         rows.tracks.append(
             (db.uuid(track_id), owner, track_sealer.seal_json(track_id, payload), track_plan.fingerprint,
-             source, now, db.time(points[0][0].recorded_at), db.time(points[-1][0].recorded_at), len(points), job)
+             source, now, db.time(min(times)), db.time(max(times)), len(points), job)
         )  # fmt: skip
         device_json, track_value, seal = (
             json.dumps(track.device, ensure_ascii=False),

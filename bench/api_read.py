@@ -1,0 +1,247 @@
+"""Partner API read throughput: consented endpoint vs a plain DRF endpoint, same rows.
+
+    .venv/bin/python bench/api_read.py [--moments 20000] [--clients 8] [--seconds 20] [--workers 4]
+
+Setup (fresh PostgreSQL database ``eidetic_broker_bench``, see bench/api_settings.py): one
+person with N sealed moments, a partner, an active priced (per access) consent obtained
+through the real OAuth flow (consent screen approval, PKCE code exchange), and the same
+moments in clear in a side table.
+
+Then gunicorn (sync workers) serves bench.api_urls, and in turn for each endpoint
+``--clients`` concurrent client threads walk pages of 100 moments for ``--seconds``:
+
+- consented: ``GET /api/v1/data/moments?limit=100`` with the bearer token: token lookup,
+  consent state/scope/range/frequency checks, privacy filter, opening 100 sealed records,
+  pairwise ids, access log row and a ``value.transferred`` ledger entry per call;
+- plain (baseline): ``GET /bench/plain/moments``: the same rows unencrypted, no checks.
+
+Prints requests/s, p50/p99 latency and the ratio consented/plain (target: >= 60% of the
+plain throughput, p99 <= 50 ms). Tests never assert times; this script only reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ["DJANGO_SETTINGS_MODULE"] = "bench.api_settings"
+PORT = 8799
+BASE = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def recreate_database() -> None:
+    import psycopg
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    with psycopg.connect(
+        host=db["HOST"], port=db["PORT"], user=db["USER"], password=db["PASSWORD"], dbname="postgres", autocommit=True
+    ) as admin:
+        for alias in ("default", "keys"):
+            name = settings.DATABASES[alias]["NAME"]
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            admin.execute(f'CREATE DATABASE "{name}"')
+
+
+def populate(moment_count: int) -> tuple[str, str]:
+    """Returns (bearer token, consent uid). Runs in this process, before gunicorn starts."""
+    import json
+    import shutil
+
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+
+    shutil.rmtree(settings.DATA_DIR, ignore_errors=True)
+    settings.DATA_DIR.mkdir(parents=True)
+    call_command("migrate", verbosity=0)
+    call_command("migrate", database="keys", verbosity=0)
+
+    from bench.api_urls import PLAIN_TABLE
+    from broker import services
+    from broker.models import Consent
+    from tests.broker.conftest import REDIRECT_URI, PartnerWorld, approve, exchange
+    from tests.broker.vaultdata import add_moments
+    from tests.factories import PersonFactory
+    from vault.keys import keys_for
+
+    person = PersonFactory(username="bench-person")
+    place = {"name": "Café", "lat": 48.85, "lon": 2.35}
+    for start in range(0, moment_count, 2000):
+        add_moments(person, BASE + timedelta(hours=start), min(2000, moment_count - start), place=place)
+    keys = keys_for(person)
+    from vault.models import Moment
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE {PLAIN_TABLE} (id uuid PRIMARY KEY, occurred_at timestamptz, payload jsonb)")
+        cursor.execute(f"CREATE INDEX ON {PLAIN_TABLE} (occurred_at, id)")
+        rows = [
+            (str(m.id), m.occurred_at, json.dumps(m.open(keys))) for m in Moment.objects.filter(owner=person).iterator()
+        ]
+        cursor.executemany(f"INSERT INTO {PLAIN_TABLE} VALUES (%s, %s, %s)", rows)  # noqa: S608
+
+    partner, application, secret = services.partner_create(name="Bench Chairs", redirect_uri=REDIRECT_URI)
+    world = PartnerWorld(partner, application, secret)
+    now = datetime.now(UTC)
+    consent = services.consent_request(
+        partner=partner,
+        application=application,
+        scopes=["lifelog.moments:read", "lifelog.location:coarse"],
+        purpose_code="ServicePersonalisation",
+        purpose_text="Benchmark",
+        data_from=BASE,
+        data_to=BASE + timedelta(days=3650),
+        frequency_value=10_000_000,
+        frequency_unit=Consent.FrequencyUnit.DAY,
+        data_life_value=1,
+        data_life_unit=Consent.DataLifeUnit.DAY,
+        valid_from=now - timedelta(minutes=1),
+        expires_at=now + timedelta(days=1),
+        price_amount=Decimal("0.01"),
+        price_basis=Consent.PriceBasis.PER_ACCESS,
+    )
+    # The real flow, in process: consent screen approval and PKCE code exchange (the
+    # test environment lets the helper read the rendered form's context).
+    from django.test.utils import setup_test_environment
+
+    setup_test_environment()
+    code, verifier = approve(person, world, consent)
+    token = exchange(world, code, verifier).json()["access_token"]
+    return token, str(consent.uid)
+
+
+def start_gunicorn(workers: int) -> subprocess.Popen:
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.api_settings", "PYTHONPATH": str(ROOT)}
+    command = [
+        str(ROOT / ".venv/bin/gunicorn"),
+        "config.wsgi",
+        "--bind",
+        f"127.0.0.1:{PORT}",
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+    ]
+    server = subprocess.Popen(command, cwd=ROOT, env=env)
+    import requests
+
+    for _ in range(100):
+        try:
+            requests.get(f"http://127.0.0.1:{PORT}/api/v1/scopes", timeout=1)
+            return server
+        except requests.RequestException:
+            time.sleep(0.2)
+    server.terminate()
+    raise SystemExit("gunicorn did not start")
+
+
+def load(path: str, headers: dict[str, str], clients: int, seconds: float, cursor_param: str) -> dict:
+    """Each client walks pages (following the cursor, restarting at the end)."""
+    import requests
+
+    latencies: list[float] = []
+    errors: list[int] = []
+    lock = threading.Lock()
+    stop_at = time.perf_counter() + seconds
+
+    def client() -> None:
+        session = requests.Session()
+        cursor = None
+        mine, bad = [], []
+        while time.perf_counter() < stop_at:
+            params = {"limit": 100} if cursor_param == "cursor" else {}
+            if cursor:
+                params[cursor_param] = cursor
+            started = time.perf_counter()
+            response = session.get(f"http://127.0.0.1:{PORT}{path}", params=params, headers=headers, timeout=30)
+            mine.append(time.perf_counter() - started)
+            if response.status_code != 200:
+                if not bad:
+                    print(f"first non-200 on {path}: {response.status_code} {response.text[:300]}")
+                bad.append(response.status_code)
+                cursor = None
+                continue
+            cursor = response.json()["next_cursor"]
+        with lock:
+            latencies.extend(mine)
+            errors.extend(bad)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "errors": len(errors),
+        "rps": len(latencies) / elapsed,
+        "p50": statistics.median(latencies) * 1000,
+        "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--moments", type=int, default=20_000)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--workers", type=int, default=4)
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    recreate_database()
+    token, consent_id = populate(args.moments)
+    server = start_gunicorn(args.workers)
+    try:
+        bearer = {"Authorization": f"Bearer {token}"}
+        load("/api/v1/data/moments", bearer, 2, 2, "cursor")  # warm up both
+        load("/bench/plain/moments", {}, 2, 2, "after")
+        consented = load("/api/v1/data/moments", bearer, args.clients, args.seconds, "cursor")
+        plain = load("/bench/plain/moments", {}, args.clients, args.seconds, "after")
+    finally:
+        server.terminate()
+        server.wait()
+    report(args, consented, plain, consent_id)
+
+
+def report(args, consented: dict, plain: dict, consent_id: str) -> None:
+    from broker.models import AccessLogEntry
+
+    logged = AccessLogEntry.objects.filter(consent__uid=consent_id).count()
+    load_average = os.getloadavg()[0]
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, PostgreSQL")
+    print(
+        f"setup: {args.moments:,} sealed moments, gunicorn {args.workers} sync workers, "
+        f"{args.clients} client threads, {args.seconds:.0f} s per endpoint, pages of 100"
+    )
+    for name, figures in (("consented", consented), ("plain    ", plain)):
+        print(
+            f"{name} {figures['rps']:8.1f} req/s  ({figures['rps'] * 100:9,.0f} records/s)  "
+            f"p50 {figures['p50']:6.1f} ms  p99 {figures['p99']:6.1f} ms  "
+            f"requests {figures['requests']:,}  non-200 {figures['errors']}"
+        )
+    ratio = consented["rps"] / plain["rps"]
+    print(f"ratio consented / plain throughput: {ratio:.2f}   (target >= 0.60: {'met' if ratio >= 0.6 else 'NOT met'})")
+    print(f"consented p99 {consented['p99']:.1f} ms   (target <= 50 ms: {'met' if consented['p99'] <= 50 else 'NOT met'})")
+    print(f"access log rows written by the consented run (warm-up included): {logged:,}")
+    print(f"load average at the end: {load_average:.2f}")
+
+
+if __name__ == "__main__":
+    main()
