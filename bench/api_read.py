@@ -237,8 +237,10 @@ def report(args, consented: dict, plain: dict, consent_id: str) -> None:
             f"requests {figures['requests']:,}  non-200 {figures['errors']}"
         )
     ratio = consented["rps"] / plain["rps"]
-    print(f"ratio consented / plain throughput: {ratio:.2f}   (target >= 0.60: {'met' if ratio >= 0.6 else 'NOT met'})")
-    print(f"consented p99 {consented['p99']:.1f} ms   (target <= 50 ms: {'met' if consented['p99'] <= 50 else 'NOT met'})")
+    ratio_verdict = "met" if ratio >= 0.6 else "NOT met"
+    p99_verdict = "met" if consented["p99"] <= 50 else "NOT met"
+    print(f"ratio consented / plain throughput: {ratio:.2f}   (target >= 0.60: {ratio_verdict})")
+    print(f"consented p99 {consented['p99']:.1f} ms   (target <= 50 ms: {p99_verdict})")
     print(f"access log rows written by the consented run (warm-up included): {logged:,}")
     print(f"load average at the end: {load_average:.2f}")
 

@@ -162,6 +162,7 @@ def main() -> None:
     old_config = setup_databases(verbosity=0, interactive=False, aliases=["default", "keys"], serialized_aliases=[])
     try:
         run(args)
+        _print_load()
     finally:
         teardown_databases(old_config, verbosity=0)
 
@@ -217,6 +218,11 @@ def run(args) -> None:
         f"  baseline (open the look-back moments and the day's social items): {baseline_day * 1000:.0f} ms; "
         f"ratio {incremental / baseline_day:.2f}x; full rebuild / incremental: {full / incremental:.0f}x"
     )
+
+
+def _print_load() -> None:
+    one, five, _ = os.getloadavg()
+    print(f"load average during the run: {one:.2f} (1 min), {five:.2f} (5 min); above the cores, times are inflated")
 
 
 if __name__ == "__main__":

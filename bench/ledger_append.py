@@ -52,34 +52,35 @@ def _reset() -> None:
         triggers.install(connection)
 
 
-def _writer(count: int, mode: str, start_gate) -> None:
+def _writer(count: int, mode: str, per_transaction: int, start_gate) -> None:
     connections.close_all()
     settings.LEDGER["SEQUENCE_ON_COMMIT"] = mode == "on-commit"
-    start_gate.wait()
-    for position in range(count):
+    start_gate.wait(timeout=120)
+    for first in range(0, count, per_transaction):
         with transaction.atomic():
-            if mode == "insert-only":
-                PendingEntry.objects.create(
-                    kind="data.accessed",
-                    actor="partner:bench",
-                    subject="consent:bench",
-                    body=BODY,
-                    ts="2026-11-22T12:00:00.000000Z",
-                )
-            else:
-                services.append(
-                    kind="data.accessed",
-                    actor="partner:bench",
-                    subject="consent:bench",
-                    body={**BODY, "count": position},
-                )
+            for position in range(first, min(first + per_transaction, count)):
+                if mode == "insert-only":
+                    PendingEntry.objects.create(
+                        kind="data.accessed",
+                        actor="partner:bench",
+                        subject="consent:bench",
+                        body=BODY,
+                        ts="2026-11-22T12:00:00.000000Z",
+                    )
+                else:
+                    services.append(
+                        kind="data.accessed",
+                        actor="partner:bench",
+                        subject="consent:bench",
+                        body={**BODY, "count": position},
+                    )
     connections.close_all()
     os._exit(0)
 
 
 def _sequencer(total: int, start_gate) -> None:
     connections.close_all()
-    start_gate.wait()
+    start_gate.wait(timeout=120)
     done = 0
     while done < total:
         sequenced = services.sequence_pending()
@@ -102,7 +103,7 @@ def run(mode: str, total: int, writers: int, per_transaction: int) -> float:
         processes.append(context.Process(target=_sequencer, args=(total, gate)))
     for process in processes:
         process.start()
-    gate.wait()
+    gate.wait(timeout=120)
     started = time.perf_counter()
     for process in processes:
         process.join()

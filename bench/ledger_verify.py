@@ -6,7 +6,8 @@ Builds (once, cached under /tmp) an export in the real format: canonical entries
 ``prev``, leaf hashes, and checkpoints signed with a throwaway Ed25519 key. Then times
 (a) the baseline: read entries.jsonl line by line and SHA-256 each entry, nothing else;
 (b) ``ledger.verify.verify_export``: every chain link, the Merkle root at every checkpoint
-and at the end, every checkpoint signature. Prints both and the ratio. No Django needed.
+and at the end, every checkpoint signature; (c) the same on two processes (``--jobs 2``).
+Prints them and the ratios. No Django needed.
 """
 
 from __future__ import annotations
@@ -119,22 +120,38 @@ def main() -> None:
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"load average {os.getloadavg()[0]:.2f}"
     )
-    bare, total_bytes = baseline(directory)
+    # Wall-clock time is what the targets speak of; this process's CPU time is printed too,
+    # because on a shared machine other processes' load inflates wall time, not CPU time.
+    bare, bare_cpu, total_bytes = baseline(directory)
     print(
-        f"baseline (read + bare SHA-256 of each entry): {bare:.3f} s for {args.entries} entries, "
-        f"{total_bytes / 1e6:.0f} MB, {args.entries / bare:,.0f} hashes/s"
+        f"baseline (read + bare SHA-256 of each entry): {bare:.3f} s wall, {bare_cpu:.3f} s CPU, "
+        f"{args.entries} entries, {total_bytes / 1e6:.0f} MB, {args.entries / bare:,.0f} hashes/s"
     )
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     report = verify.verify_export(directory, key)
-    full = time.perf_counter() - started
+    full, full_cpu = time.perf_counter() - started, time.process_time() - cpu
     if not report.ok:
         print(report.summary())
         sys.exit(1)
     print(
-        f"full verification (chain + Merkle root + {report.checkpoints_checked} checkpoints): {full:.3f} s, "
-        f"{args.entries / full:,.0f} entries/s"
+        f"full verification (chain + Merkle root + {report.checkpoints_checked} checkpoints): {full:.3f} s wall, "
+        f"{full_cpu:.3f} s CPU, {args.entries / full:,.0f} entries/s"
     )
-    print(f"ratio full / bare SHA-256: {full / bare:.2f}x   (targets: <= 3 s at 1,000,000 entries, <= 2x)")
+    print(
+        f"ratio full / bare SHA-256: {full / bare:.2f}x wall, {full_cpu / bare_cpu:.2f}x CPU   "
+        "(targets: <= 3 s at 1,000,000 entries, <= 2x)"
+    )
+    started = time.perf_counter()
+    report = verify.verify_export(directory, key, jobs=2)
+    both = time.perf_counter() - started
+    if not report.ok:
+        print(report.summary())
+        sys.exit(1)
+    print(
+        f"full verification on two processes (--jobs 2): {both:.3f} s wall, {args.entries / both:,.0f} entries/s, "
+        f"ratio to the single-process bare SHA-256 {both / bare:.2f}x wall"
+    )
+    print(f"load average at the end: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

@@ -130,7 +130,9 @@ def consents_of_partner(*, partner: Partner, states: list[str] | None = None) ->
         queryset = queryset.filter(state__in=states)
     rows = []
     for consent in _with_usage(queryset).order_by("-created_at"):
-        subject = None if consent.person is None else pairwise_pseudonym(consent.person, partner.audience)
+        # No pseudonym without a person, nor once her key is shredded (erasure).
+        known = consent.person is not None and not consent.person.is_erased
+        subject = pairwise_pseudonym(consent.person, partner.audience) if known else None
         rows.append(
             PartnerConsentRow(
                 consent_id=consent.uid,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any, TextIO
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -73,6 +74,43 @@ def _import_earlier_months(person: User) -> int:
     return job.created_items
 
 
+def _ensure_furniture_consent(person: User, out: TextIO) -> None:
+    """The issue's example needs the furniture retailer to hold an insights consent from
+    Chiara. The broker demo owns partners and consents; when it made a furniture partner
+    but no such consent, ask and grant one through the broker's own services."""
+    from broker.models import Partner
+    from broker.selectors import consents_of_person
+    from broker.services import consent_grant, consent_request
+
+    if any(consent.covers(SCOPE) for consent in consents_of_person(person=person, states=["active"])):
+        return
+    partner = Partner.objects.filter(name__icontains="furniture").first()
+    client = partner.clients.select_related("application").first() if partner else None
+    if client is None:
+        out.write("  insights: no furniture retailer in the demo yet: no partner receives interests\n")
+        return
+    now = timezone.now()
+    consent = consent_request(
+        partner=partner,
+        application=client.application,
+        scopes=[SCOPE],
+        purpose_code="ServicePersonalisation",
+        purpose_text="Suggest furniture in the styles you love.",
+        data_from=now - timedelta(days=365),
+        data_to=now + timedelta(days=365),
+        frequency_value=24,
+        frequency_unit="DAY",
+        data_life_value=30,
+        data_life_unit="DAY",
+        valid_from=now,
+        expires_at=now + timedelta(days=180),
+        price_amount=Decimal("0.20"),
+        price_basis="per_access",
+    )
+    consent_grant(consent=consent, person=person, now=now)
+    out.write(f"  insights: {partner.name} asked for and got chiara's insights consent\n")
+
+
 def _serve_partners(person: User, out: TextIO) -> None:
     from broker.errors import BrokerError
     from broker.selectors import consents_of_person
@@ -98,6 +136,7 @@ def populate(world: dict[str, Any], out: TextIO) -> None:
         if person.username == "chiara":
             created = _import_earlier_months(person)
             out.write(f"  insights: chiara's earlier months: {created} moments imported\n")
+            _ensure_furniture_consent(person, out)
         result = services.rebuild_interests(person=person)
         top = selectors.interests_of(person)[:3]
         summary = ", ".join(f"{item['name']} ({item['trend']})" for item in top) or "none yet"

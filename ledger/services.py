@@ -18,11 +18,12 @@ themselves, or use ``django_capture_on_commit_callbacks(execute=True)``.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from ledger import entries, merkle, note, signing, tree
@@ -79,9 +80,9 @@ def _sequence_after_commit(entry_id: uuid.UUID) -> None:
 # --- the sequencer ----------------------------------------------------------------------
 
 
-def _locked_head() -> LedgerHead:
+def _locked_head(*, nowait: bool = False) -> LedgerHead:
     """The head row, locked (PostgreSQL: row lock; SQLite: the IMMEDIATE write lock)."""
-    head = LedgerHead.objects.select_for_update().filter(id=1).first()
+    head = LedgerHead.objects.select_for_update(nowait=nowait).filter(id=1).first()
     if head is None:  # only after a flush: migration 0002 creates the row
         try:
             with transaction.atomic():
@@ -95,11 +96,13 @@ def _locked_head() -> LedgerHead:
 def sequence_pending(*, batch_size: int | None = None, entry_ids: list[str] | None = None) -> int:
     """Give pending entries their place in the log; return how many were sequenced.
 
-    With ``entry_ids`` (the on-commit path) it stops as soon as those entries are
-    sequenced: under concurrency another writer's run has usually taken them already, and
-    finding that out is a read-only transaction instead of a write and an fsync.
+    With ``entry_ids`` (the on-commit path) it only has to see those entries sequenced:
+    under concurrency another writer's run usually takes them, and finding that out is a
+    read instead of a write and an fsync.
     """
     batch_size = batch_size or settings.LEDGER.get("SEQUENCE_BATCH", 1000)
+    if entry_ids is not None and connection.features.has_select_for_update_nowait:
+        return _sequence_own(entry_ids, batch_size)
     total = 0
     while True:
         count = _sequence_batch(batch_size, only_if_pending=entry_ids)
@@ -108,9 +111,36 @@ def sequence_pending(*, batch_size: int | None = None, entry_ids: list[str] | No
             return total
 
 
+OWN_ENTRIES_PATIENCE = 30.0  # seconds; past that, beat's run finishes the job
+
+
+def _sequence_own(entry_ids: list[str], batch_size: int) -> int:
+    """PostgreSQL: take the head lock without waiting, or let its holder do the work.
+
+    Queueing every committer on the lock would serialise one fsync'd batch per writer (a
+    convoy); polling instead lets whoever holds the lock sequence everything pending in one
+    batch, while the others only read whether their entries are done. A writer returns once
+    its entries are sequenced, by itself or by another, so none is ever left stranded.
+    """
+    total = 0
+    deadline = time.monotonic() + OWN_ENTRIES_PATIENCE
+    while True:
+        try:
+            count = _sequence_batch(batch_size, only_if_pending=entry_ids, nowait=True)
+            total += count
+            if count < batch_size:
+                return total
+            continue
+        except OperationalError:
+            pass  # another sequencer holds the head: it will most likely take ours
+        if not PendingEntry.objects.filter(id__in=entry_ids).exists() or time.monotonic() > deadline:
+            return total
+        time.sleep(0.002)
+
+
 @transaction.atomic
-def _sequence_batch(batch_size: int, only_if_pending: list[str] | None = None) -> int:
-    head = _locked_head()
+def _sequence_batch(batch_size: int, only_if_pending: list[str] | None = None, *, nowait: bool = False) -> int:
+    head = _locked_head(nowait=nowait)
     if only_if_pending is not None and not PendingEntry.objects.filter(id__in=only_if_pending).exists():
         return 0
     # Read after taking the lock: under READ COMMITTED this sees every earlier batch's deletes.

@@ -21,6 +21,7 @@ import binascii
 import hashlib
 import itertools
 import json
+import multiprocessing
 import sys
 from binascii import hexlify
 from collections.abc import Callable, Iterable, Iterator
@@ -132,6 +133,50 @@ class LogVerifier:
             self.report.latest_checkpoint = max(self.checkpoints, key=lambda item: item.body.size).text
         return self.report
 
+    def run_export_in_two(self, directory: Path, *, witness: bytes | None, anchor_reader=None) -> Report:
+        """``run`` over an export, on two processes: the tree splits at the largest power of
+        two below the size, so each half is verified on its own and only the link between
+        them and a few subtree hashes cross over."""
+        self._check_duplicate_sizes()
+        path = directory / ENTRIES_FILE
+        count = count_lines(path)
+        split = merkle.split_point(count) if count > 1 else count
+        # For split < s <= count the RFC 9162 split point of s is ``split`` itself, so
+        # MTH(D[0:s]) = H(0x01 || MTH(left half) || MTH(D[split:s])): the right process
+        # returns MTH(D[split:s]) for each size the parent needs.
+        wanted = sorted({c.body.size for c in self.checkpoints if split < c.body.size <= count} | {count})
+        context = multiprocessing.get_context("fork")
+        with context.Pool(1) as pool:
+            right = pool.apply_async(_verify_slice, (path, _offset_of_line(path, split), split, wanted, self.strict))
+            stream = zip(itertools.count(), itertools.islice(_lines(path), split))
+            leaves, problems, _ = check_chain(stream, start=0, prev=entries.GENESIS_PREV.encode(), strict=self.strict)
+            levels = merkle.tree_levels(leaves)
+            right_leaves, right_problems, right_prev, right_roots = right.get()
+        size, joined = len(leaves), b"".join(leaves)
+        if not problems and size == split and size < count:
+            if right_prev != hexlify(leaves[-1]):
+                first = next(itertools.islice(_lines(path), split, split + 1))
+                problems = [_diagnose(first, split, hexlify(leaves[-1]).decode())]
+            else:
+                problems = right_problems
+                size += len(right_leaves) // merkle.HASH_SIZE
+                joined += right_leaves
+        self.report.problems += problems
+        left_root = merkle.root_from_levels(levels, min(size, split))
+        roots = {}
+        for checkpoint in self.checkpoints:
+            wanted_size = checkpoint.body.size
+            if 0 < wanted_size <= min(size, split):
+                roots[wanted_size] = merkle.root_from_levels(levels, wanted_size)
+            elif split < wanted_size <= size:
+                roots[wanted_size] = merkle.node_hash(left_root, right_roots[wanted_size])
+        root = left_root if size <= split else merkle.node_hash(left_root, right_roots[size])
+        self._conclude(size, root, roots, joined, witness)
+        self._check_anchors(anchor_reader)
+        if self.report.ok and self.checkpoints:
+            self.report.latest_checkpoint = max(self.checkpoints, key=lambda item: item.body.size).text
+        return self.report
+
     def _check_duplicate_sizes(self) -> None:
         roots: dict[int, _Checkpoint] = {}
         for checkpoint in self.checkpoints:
@@ -145,84 +190,41 @@ class LogVerifier:
                 )
 
     def _walk(self, stream: Iterator[tuple[int, bytes]], witness: bytes | bytearray | None) -> None:
-        """The hot loop: one leaf hash and a few byte comparisons per entry, no JSON parsing.
-
-        The fast path reads ``prev`` and ``seq`` at fixed places of the canonical tail (see
-        ``ledger.entries``); an entry that fails it gets the strict, slower diagnosis.
-        """
-        leaves: list[bytes] = []
-        append = leaves.append
-        sha256 = hashlib.sha256
-        problems = self.report.problems
-        expected, prev = 0, entries.GENESIS_PREV.encode()
-        for position, data in stream:
-            if position != expected:
-                problems.append(Problem(f"missing: the log jumps from entry {expected - 1} to {position}", expected))
-                break
-            leaf = sha256(b"\x00" + data).digest()
-            at = data.rfind(b',"prev":"')
-            if (
-                data[at + 9 : at + 73] != prev
-                or not data.startswith(b'","seq":%d,"subject":"' % expected, at + 73)
-                or not data.endswith(b'","v":1}')
-                or not data.startswith(b'{"actor":"')
-            ):
-                problems.append(self._diagnose(data, expected, prev.decode()))
-                break
-            if self.strict and not self._well_formed(data, expected):
-                break
-            append(leaf)
-            prev = hexlify(leaf)
-            expected += 1
-        if witness is not None:
-            self._check_witness(leaves, witness)
-        self.report.size = expected
+        leaves, problems, _ = check_chain(stream, start=0, prev=entries.GENESIS_PREV.encode(), strict=self.strict)
+        self.report.problems += problems
         levels = merkle.tree_levels(leaves)
-        self.report.root = merkle.root_from_levels(levels, expected)
+        size = len(leaves)
         roots = {
             checkpoint.body.size: merkle.root_from_levels(levels, checkpoint.body.size)
             for checkpoint in self.checkpoints
-            if 0 < checkpoint.body.size <= expected
+            if 0 < checkpoint.body.size <= size
         }
-        self._check_checkpoint_roots(roots, complete=not problems)
+        self._conclude(size, merkle.root_from_levels(levels, size), roots, b"".join(leaves), witness)
 
-    def _check_witness(self, leaves: list[bytes], witness: bytes | bytearray) -> None:
+    def _conclude(
+        self, size: int, root: bytes, roots: dict[int, bytes], leaves: bytes, witness: bytes | bytearray | None
+    ) -> None:
+        if witness is not None:
+            self._check_witness(leaves, witness)
+        self.report.size = size
+        self.report.root = root
+        self._check_checkpoint_roots(roots, complete=self.report.ok)
+
+    def _check_witness(self, mine: bytes, witness: bytes | bytearray) -> None:
         """Compare in bulk; only on a mismatch look for the first differing entry."""
-        mine = b"".join(leaves)
         theirs = bytes(witness[: len(mine)])
         if mine == theirs:
             return
         size = merkle.HASH_SIZE
         first = next(
             index
-            for index in range(len(leaves))
+            for index in range(len(mine) // size)
             if mine[index * size : (index + 1) * size] != theirs[index * size : (index + 1) * size]
         )
         # The root cause comes first: a later broken link is the consequence of this change.
         self.report.problems.insert(
             0, Problem("altered: its bytes no longer hash to the leaf hash the log recorded", first)
         )
-
-    def _well_formed(self, data: bytes, expected: int) -> bool:
-        try:
-            entries.check_document(data)
-        except entries.EntryFormatError as error:
-            self.report.problems.append(Problem(f"malformed: {error}", expected))
-            return False
-        return True
-
-    @staticmethod
-    def _diagnose(data: bytes, expected: int, prev: str) -> Problem:
-        """Why an entry failed the fast path, in words (malformed, out of place, or a broken link)."""
-        try:
-            seq, claimed_prev = entries.link_of(data)
-        except entries.EntryFormatError as error:
-            return Problem(f"malformed: {error}", expected)
-        if seq != expected:
-            return Problem(f"out of place: the entry here carries seq {seq} (deleted, swapped or reordered)", expected)
-        if claimed_prev != prev:
-            return Problem(f"broken link: its prev does not match the hash of entry {expected - 1}", expected)
-        return Problem("malformed: the entry's canonical tail is not as expected", expected)
 
     def _check_checkpoint_roots(self, roots: dict[int, bytes], *, complete: bool) -> None:
         for checkpoint in sorted(self.checkpoints, key=lambda item: item.body.size):
@@ -271,6 +273,63 @@ class LogVerifier:
             for problem in problems:
                 self.report.problems.append(Problem(f"anchor of checkpoint {checkpoint.body.size}: {problem}"))
             self.report.anchors_checked += not problems
+
+
+def _diagnose(data: bytes, expected: int, prev: str) -> Problem:
+    """Why an entry failed the fast path, in words (malformed, out of place, or a broken link)."""
+    try:
+        seq, claimed_prev = entries.link_of(data)
+    except entries.EntryFormatError as error:
+        return Problem(f"malformed: {error}", expected)
+    if seq != expected:
+        return Problem(f"out of place: the entry here carries seq {seq} (deleted, swapped or reordered)", expected)
+    if claimed_prev != prev:
+        return Problem(f"broken link: its prev does not match the hash of entry {expected - 1}", expected)
+    return Problem("malformed: the entry's canonical tail is not as expected", expected)
+
+
+def check_chain(
+    stream: Iterable[tuple[int, bytes]], *, start: int, prev: bytes | None, strict: bool = False
+) -> tuple[list[bytes], list[Problem], bytes | None]:
+    """The hot loop: entries ``start``, ``start + 1``, … linked from ``prev`` (hex bytes).
+
+    One leaf hash and a few byte comparisons per entry, no JSON parsing: ``prev`` and
+    ``seq`` sit at fixed places of the canonical tail (see ``ledger.entries``); an entry
+    that fails the fast path gets the strict, slower diagnosis. ``prev=None`` accepts the
+    first entry's link and returns it (a slice verified in parallel: the caller checks it).
+    Returns the leaf hashes of the entries that hold, the first problem, and that link.
+    """
+    leaves: list[bytes] = []
+    append = leaves.append
+    sha256 = hashlib.sha256
+    expected, first_prev = start, None
+    for position, data in stream:
+        if position != expected:
+            return (
+                leaves,
+                [Problem(f"missing: the log jumps from entry {expected - 1} to {position}", expected)],
+                first_prev,
+            )
+        at = data.rfind(b',"prev":"')
+        if prev is None:
+            prev = first_prev = data[at + 9 : at + 73]
+        leaf = sha256(b"\x00" + data).digest()
+        if (
+            data[at + 9 : at + 73] != prev
+            or not data.startswith(b'","seq":%d,"subject":"' % expected, at + 73)
+            or not data.endswith(b'","v":1}')
+            or not data.startswith(b'{"actor":"')
+        ):
+            return leaves, [_diagnose(data, expected, prev.decode())], first_prev
+        if strict:
+            try:
+                entries.check_document(data)
+            except entries.EntryFormatError as error:
+                return leaves, [Problem(f"malformed: {error}", expected)], first_prev
+        append(leaf)
+        prev = hexlify(leaf)
+        expected += 1
+    return leaves, [], first_prev
 
 
 def _with_progress(stream: Iterable, total: int | None) -> Iterator:
@@ -325,6 +384,45 @@ def count_lines(path: Path) -> int:
         return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
 
 
+def _offset_of_line(path: Path, line: int) -> int:
+    """Byte offset where line number ``line`` (from 0) starts: a scan for newlines at C speed."""
+    offset, seen = 0, 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 24):
+            newlines = chunk.count(b"\n")
+            if seen + newlines >= line:
+                position = -1
+                for _ in range(line - seen):
+                    position = chunk.index(b"\n", position + 1)
+                return offset + position + 1
+            seen += newlines
+            offset += len(chunk)
+    return offset
+
+
+def _verify_slice(path: Path, offset: int, start: int, wanted: list[int], strict: bool):
+    """The right half, in a worker process: chain from ``start``, its leaves, MTH(D[start:s]) per wanted s."""
+
+    def lines() -> Iterator[bytes]:
+        with path.open("rb") as handle:
+            handle.seek(offset)
+            rest = b""
+            while chunk := handle.read(1 << 24):
+                parts = (rest + chunk).split(b"\n")
+                rest = parts.pop()
+                yield from parts
+            if rest:
+                yield rest
+
+    leaves, problems, first_prev = check_chain(
+        zip(itertools.count(start), lines()), start=start, prev=None, strict=strict
+    )
+    levels = merkle.tree_levels(leaves)
+    sizes = [size for size in wanted if size - start <= len(leaves)] + [start + len(leaves)]
+    roots = {size: merkle.root_from_levels(levels, size - start) for size in sizes}
+    return b"".join(leaves), problems, first_prev, roots
+
+
 def verify_export(
     directory: Path,
     key: note.VerifierKey,
@@ -333,12 +431,17 @@ def verify_export(
     progress: bool = False,
     anchor_reader=None,
     strict: bool = False,
+    jobs: int = 1,
 ) -> Report:
     verifier = LogVerifier(key, strict=strict)
     for record in read_export_checkpoints(directory):
         verifier.add_checkpoint(record["note"], record.get("anchor"), source=f"export size {record.get('size')}")
     for text in kept:
         verifier.add_checkpoint(text, source="kept by you")
+    if jobs > 1 and not progress and count_lines(directory / ENTRIES_FILE) >= 2:
+        witness_path = directory / LEAF_HASHES_FILE
+        witness = witness_path.read_bytes() if witness_path.exists() else None
+        return verifier.run_export_in_two(directory, witness=witness, anchor_reader=anchor_reader)
     total = count_lines(directory / ENTRIES_FILE) if progress else None
     stream, witness = read_export(directory)
     return verifier.run(stream, witness=witness, total=total, progress=progress, anchor_reader=anchor_reader)
@@ -490,6 +593,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--eth-rpc", help="an Ethereum JSON-RPC URL to check anchors against")
     parser.add_argument("--strict", action="store_true", help="also parse every entry as JSON and check its fields")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--jobs", type=int, default=1, help="2: verify an export on two processes (implies --quiet)")
     return parser
 
 
@@ -523,7 +627,13 @@ def main(argv: list[str] | None = None) -> int:
         )
     elif args.source:
         report = verify_export(
-            Path(args.source), key, kept=kept, progress=not args.quiet, anchor_reader=anchor_reader, strict=args.strict
+            Path(args.source),
+            key,
+            kept=kept,
+            progress=not args.quiet and args.jobs == 1,
+            anchor_reader=anchor_reader,
+            strict=args.strict,
+            jobs=args.jobs,
         )
     else:
         print("give an export directory, a receipt file, or --url", file=sys.stderr)

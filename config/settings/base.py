@@ -138,6 +138,9 @@ BROKER = {
     # Partner data API pages: default and hard maximum number of records.
     "PAGE_SIZE": 100,
     "MAX_PAGE_SIZE": 500,
+    # Reads of one consent take its row lock only within this many reads of the frequency
+    # limit (see broker.access._needs_lock): exact while fewer reads are in flight at once.
+    "FREQUENCY_LOCK_MARGIN": env_int("BROKER_FREQUENCY_LOCK_MARGIN", 64),
 }
 
 # --- REST API -------------------------------------------------------------------------

@@ -8,7 +8,6 @@ lands in her access log (with the ledger's value entry for priced consents).
 
 from __future__ import annotations
 
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication
@@ -56,4 +55,4 @@ class InterestsView(APIView):
     def get(self, request):
         consent = access.consent_for_token(request.auth)
         limit = _parse_limit(request.query_params.get("limit"))
-        return Response(serve_interests(consent=consent, limit=limit, now=timezone.now()))
+        return Response(serve_interests(consent=consent, limit=limit, now=access.clock()))

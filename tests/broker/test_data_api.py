@@ -323,3 +323,36 @@ def test_privacy_zone_points_are_withheld(person, partner):
     result = grant(person, partner, scopes=["lifelog.location:precise"], **RANGE)
     items = result.get("/api/v1/data/location").json()["items"]
     assert [(item["lat"], item["lon"]) for item in items] == [(51.6, -0.2)]
+
+
+def test_after_erasure_the_partner_is_refused_cleanly(person, partner):
+    from accounts.services import erase_account
+
+    result = grant(person, partner, **RANGE)
+    erase_account(person)
+    response = result.get("/api/v1/data/moments")
+    assert response.status_code in (401, 403)
+    assert "error" in response.json()
+    rows = selectors.consents_of_partner(partner=partner.partner)
+    assert rows[0].subject is None
+
+
+@pytest.mark.parametrize("margin", [0, 64])
+def test_frequency_is_exact_with_and_without_the_row_lock(person, partner, settings, margin):
+    settings.BROKER = {**settings.BROKER, "FREQUENCY_LOCK_MARGIN": margin}
+    result = grant(person, partner, frequency_value=4, frequency_unit="DAY", **RANGE)
+    statuses = [result.get("/api/v1/data/moments").status_code for _ in range(6)]
+    assert statuses == [200, 200, 200, 200, 429, 429]
+
+
+def test_reads_take_the_lock_only_near_the_limit(person, partner, settings):
+    settings.BROKER = {**settings.BROKER, "FREQUENCY_LOCK_MARGIN": 2}
+    result = grant(person, partner, frequency_value=5, frequency_unit="DAY", **RANGE)
+    now = timezone.now()
+    needs = []
+    for _ in range(4):
+        needs.append(access._needs_lock(result.consent, now))
+        assert result.get("/api/v1/data/moments").status_code == 200
+    assert needs == [False, False, False, True]  # from the 3rd recorded read on: within 2 of 5
+    monthly = grant(person, partner, price_amount=Decimal("1"), price_basis="per_month", **RANGE)
+    assert access._needs_lock(monthly.consent, now) is True

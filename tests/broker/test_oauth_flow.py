@@ -256,3 +256,25 @@ def test_rfc8414_metadata_lists_only_what_is_allowed():
     assert "lifelog.location:coarse" in metadata["scopes_supported"]
     for key in ("authorization_endpoint", "token_endpoint", "revocation_endpoint", "introspection_endpoint"):
         assert metadata[key].startswith("http://testserver/oauth/")
+
+
+def test_an_anonymous_visitor_is_sent_to_log_in_first(partner):
+    consent = request_consent(partner)
+    _, challenge = pkce_pair()
+    page = Client().get("/oauth/authorize/", authorize_params(partner, consent, challenge))
+    assert page.status_code == 302
+    assert page["Location"].startswith("/accounts/login/")
+    assert Consent.objects.get(pk=consent.pk).state == Consent.State.REQUESTED
+
+
+def test_a_tampered_consent_request_id_on_approval_is_refused(person, partner, other_partner):
+    mine = request_consent(partner)
+    theirs = request_consent(other_partner)
+    browser = logged_in(person)
+    _, challenge = pkce_pair()
+    page = browser.get("/oauth/authorize/", authorize_params(partner, mine, challenge))
+    form = {k: v for k, v in page.context["form"].initial.items() if v is not None}
+    answer = browser.post("/oauth/authorize/", {**form, "consent_request": str(theirs.uid), "allow": "true"})
+    assert answer.status_code == 400
+    assert Consent.objects.get(pk=theirs.pk).state == Consent.State.REQUESTED
+    assert not Grant.objects.exists()

@@ -39,7 +39,7 @@ BASE = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 @contextmanager
-def test_connection_kept_open():
+def kept_open_connection():
     """As Django's test client does around each request: keep the test's transaction
     (and connection) open while schemathesis calls the WSGI handler."""
     request_started.disconnect(close_old_connections)
@@ -93,5 +93,5 @@ def test_the_broker_api_conforms_to_its_schema(case, credentials):
         csrf = _get_new_csrf_string()
         cookies.update(sessionid=credentials["session"], csrftoken=csrf)
         headers["X-CSRFToken"] = csrf
-    with test_connection_kept_open():
+    with kept_open_connection():
         case.call_and_validate(headers=headers, cookies=cookies, checks=CHECKS)

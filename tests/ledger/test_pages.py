@@ -56,3 +56,13 @@ def test_a_receipt_downloads_and_verifies(client, log):
     receipt = json.loads(response.content)
     assert verify.verify_receipt(receipt, note.parse_verifier_key(selectors.verifier_key())) == []
     assert client.get("/ledger/receipts/00000000-0000-0000-0000-000000000000.json").status_code == 404
+
+
+def test_the_admin_is_read_only(client, log, django_user_model):
+    admin_user = django_user_model.objects.create_superuser(username="root", password="pw-for-tests-only")
+    client.force_login(admin_user)
+    response = client.get("/admin/ledger/entry/")
+    assert response.status_code == 200
+    assert "/admin/ledger/entry/add/" not in response.content.decode()
+    assert client.get("/admin/ledger/entry/add/").status_code == 403
+    assert client.post("/admin/ledger/entry/0/delete/", {"post": "yes"}).status_code == 403

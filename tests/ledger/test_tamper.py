@@ -92,17 +92,38 @@ def test_a_changed_prev_names_the_entry_without_recorded_hashes(ledger, tmp_path
     assert "broken link" in str(report.problems[0])
 
 
-@pytest.mark.parametrize("strict", [False, True])
-def test_an_export_verifies_and_names_an_altered_line(ledger, tmp_path, strict):
+@pytest.mark.parametrize(
+    ("strict", "jobs", "line"),
+    [(False, 1, 17), (True, 1, 17), (False, 2, 7), (False, 2, 16), (False, 2, 23), (True, 2, 31)],
+)
+def test_an_export_verifies_and_names_an_altered_line(ledger, tmp_path, strict, jobs, line):
     export_to(tmp_path)
     key = note.parse_verifier_key(selectors.verifier_key())
-    assert verify.verify_export(tmp_path, key, strict=strict).ok
+    clean = verify.verify_export(tmp_path, key, strict=strict, jobs=jobs)
+    assert clean.ok, clean.summary()
+    assert clean.size == 32
+    assert clean.checkpoints_checked == 2
+    assert clean.root == bytes(Checkpoint.objects.get(size=32).root_hash)
     lines = (tmp_path / verify.ENTRIES_FILE).read_bytes().splitlines()
-    lines[17] = lines[17].replace(b'"count":3', b'"count":4')
+    lines[line] = lines[line].replace(b'"count":3', b'"count":4')
     (tmp_path / verify.ENTRIES_FILE).write_bytes(b"\n".join(lines) + b"\n")
-    report = verify.verify_export(tmp_path, key, strict=strict)
-    assert report.first_bad_entry == 17
+    report = verify.verify_export(tmp_path, key, strict=strict, jobs=jobs)
+    assert report.first_bad_entry == line
     assert "altered" in str(report.problems[0])
+
+
+@pytest.mark.parametrize("line", [3, 16, 20])
+def test_two_processes_name_a_broken_link_like_one(ledger, tmp_path, line):
+    export_to(tmp_path)
+    (tmp_path / verify.LEAF_HASHES_FILE).unlink()
+    lines = (tmp_path / verify.ENTRIES_FILE).read_bytes().splitlines()
+    lines[line] = lines[line].replace(b'"count":3', b'"count":4')  # breaks the link of line + 1
+    (tmp_path / verify.ENTRIES_FILE).write_bytes(b"\n".join(lines) + b"\n")
+    key = note.parse_verifier_key(selectors.verifier_key())
+    one, two = verify.verify_export(tmp_path, key), verify.verify_export(tmp_path, key, jobs=2)
+    assert one.first_bad_entry == two.first_bad_entry == line + 1
+    assert str(one.problems[0]) == str(two.problems[0])
+    assert "broken link" in str(two.problems[0])
 
 
 def test_strict_mode_rejects_a_malformed_entry_the_fast_path_accepts(ledger, tmp_path):
@@ -150,12 +171,13 @@ def test_a_fork_signed_with_the_real_key_is_caught_by_a_kept_checkpoint(ledger, 
     export_to(tmp_path)
     _forge_suffix(tmp_path, keep=15)
     key = note.parse_verifier_key(selectors.verifier_key())
-    fresh = verify.verify_export(tmp_path, key)
-    assert fresh.ok  # a newcomer cannot tell: the forgery is self-consistent and signed
-    report = verify.verify_export(tmp_path, key, kept=[kept])
-    assert not report.ok
-    assert "fork" in str(report.problems[0])
-    assert "size 20" in str(report.problems[0])
+    for jobs in (1, 2):
+        fresh = verify.verify_export(tmp_path, key, jobs=jobs)
+        assert fresh.ok  # a newcomer cannot tell: the forgery is self-consistent and signed
+        report = verify.verify_export(tmp_path, key, kept=[kept], jobs=jobs)
+        assert not report.ok
+        assert "fork" in str(report.problems[0])
+        assert "size 20" in str(report.problems[0])
 
 
 def test_the_state_directory_catches_a_later_fork(ledger, tmp_path, capsys):
