@@ -43,7 +43,12 @@ DETAIL_POINTS = 3000
 ZONE_CONTEXT_POINTS = 1200
 # Other apps add their own cards to the dashboard by shipping one of these templates
 # (they render with the dashboard's context; use your own template tags for your data).
-DASHBOARD_PANELS = ("broker/_dashboard_panel.html", "ledger/_dashboard_panel.html", "club/_dashboard_panel.html")
+DASHBOARD_PANELS = (
+    "broker/_dashboard_panel.html",
+    "insights/_dashboard_panel.html",
+    "ledger/_dashboard_panel.html",
+    "club/_dashboard_panel.html",
+)
 
 
 def person_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -71,8 +76,13 @@ def _own_or_404(lookup: Callable[[], T]) -> T:
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    if request.user.is_authenticated and request.user.is_person:
-        return redirect("vault:dashboard")
+    user = request.user
+    if user.is_authenticated:
+        if user.is_person:
+            return redirect("vault:dashboard")
+        if user.role == user.Role.PARTNER_STAFF:
+            return redirect("broker:partner_home")
+        return redirect("ledger:index")
     return render(request, "vault/home.html")
 
 

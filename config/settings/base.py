@@ -68,7 +68,8 @@ DATABASE_ROUTERS = ["vault.routers.KeysRouter"]
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "vault:dashboard"
+# The start page sends each role to its own home (dashboard, partner console, ledger).
+LOGIN_REDIRECT_URL = "vault:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 AUTH_PASSWORD_VALIDATORS = [
