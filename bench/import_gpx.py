@@ -170,7 +170,9 @@ def main() -> None:
           f"cpu {end_to_end.cpu / plain.cpu:4.2f}x")  # fmt: skip
     rate = args.points / end_to_end.wall
     print(f"target >= 10,000 points/s end to end (wall): {'met' if rate >= 10_000 else 'NOT met'} ({rate:,.0f})")
-    print(f"load average during the run: {os.getloadavg()[0]:.2f} (above the 2 cores, wall times are inflated)")
+    load = os.getloadavg()[0]
+    warning = " (more than the cores: wall times are inflated)" if load > (os.cpu_count() or 1) else ""
+    print(f"load average during the run: {load:.2f}{warning}")
 
 
 if __name__ == "__main__":

@@ -56,11 +56,12 @@ class ColumnValues:
             return value if isinstance(value, str) else value.hex
         return value if isinstance(value, uuid.UUID) else uuid.UUID(value)
 
-    def time(self, value: datetime) -> Any:
+    def time(self, value: datetime, formatted: str | None = None) -> Any:
+        """``formatted``: ``str(value)`` if the caller has it already."""
         if not self.is_sqlite:
             return value
         if value.tzinfo is UTC:  # what every importer produces: str() then drop "+00:00"
-            return str(value)[:-6]
+            return (formatted or str(value))[:-6]
         return str(value.astimezone(UTC).replace(tzinfo=None))
 
     def constant(self, model: type[models.Model], name: str, value: Any) -> Any:
@@ -147,8 +148,10 @@ def existing_fingerprints(model: type[models.Model], person, fingerprints: Itera
 # --- planning: which records are new -----------------------------------------------------
 
 
-def point_fingerprint(keys: PersonKeys, point) -> str:
-    return keys.fingerprint("point", point.recorded_at.isoformat(), point.lat, point.lon)
+def point_fingerprint(keys: PersonKeys, point, stamp: str | None = None) -> str:
+    """``stamp`` is ``str(point.recorded_at)`` when the caller has it already (formatting
+    a datetime costs as much as the rest of the fingerprint)."""
+    return keys.fingerprint("point", stamp or str(point.recorded_at), point.lat, point.lon)
 
 
 def moment_fingerprint(keys: PersonKeys, moment: ParsedMoment) -> str:
@@ -173,7 +176,7 @@ def track_fingerprint(keys: PersonKeys, source: str, point_fingerprints: Sequenc
 class _TrackPlan:
     track: ParsedTrack
     fingerprint: str
-    new_points: list[tuple[Any, str]] = field(default_factory=list)  # (point, fingerprint)
+    new_points: list[tuple[Any, str, str]] = field(default_factory=list)  # (point, fingerprint, str(time))
 
 
 @dataclass
@@ -186,19 +189,25 @@ class _Plan:
 
 def _plan(keys: PersonKeys, person, parsed: ParsedImport, source: str) -> _Plan:
     plan = _Plan()
-    track_fps: list[list[str]] = [[point_fingerprint(keys, p) for p in t.points] for t in parsed.tracks]
+    track_stamps: list[list[str]] = [[str(p.recorded_at) for p in t.points] for t in parsed.tracks]
+    track_fps: list[list[str]] = [
+        [point_fingerprint(keys, p, stamp) for p, stamp in zip(t.points, stamps, strict=True)]
+        for t, stamps in zip(parsed.tracks, track_stamps, strict=True)
+    ]
     known_points = _point_fingerprints_between(person, parsed.tracks)
     fingerprints_of_tracks = [track_fingerprint(keys, source, fps) for fps in track_fps]
     known_tracks = existing_fingerprints(Track, person, fingerprints_of_tracks)
     seen: set[str] = set()  # a file may hold the same point twice
-    for track, fps, track_fp in zip(parsed.tracks, track_fps, fingerprints_of_tracks, strict=True):
+    for track, fps, stamps, track_fp in zip(
+        parsed.tracks, track_fps, track_stamps, fingerprints_of_tracks, strict=True
+    ):
         track_plan = _TrackPlan(track=track, fingerprint=track_fp)
-        for point, fp in zip(track.points, fps, strict=True):
+        for point, fp, stamp in zip(track.points, fps, stamps, strict=True):
             if track_fp in known_tracks or fp in known_points or fp in seen:
                 plan.duplicates += 1
                 continue
             seen.add(fp)
-            track_plan.new_points.append((point, fp))
+            track_plan.new_points.append((point, fp, stamp))
         if track_plan.new_points and track_fp not in seen:
             seen.add(track_fp)
             plan.tracks.append(track_plan)
@@ -291,7 +300,7 @@ def _seal_rows(keys: PersonKeys, person, plan: _Plan, source: str, job_id, progr
     for track_plan in plan.tracks:
         track, points = track_plan.track, track_plan.new_points
         (track_id,) = new_ids(1)
-        times = [point.recorded_at for point, _fp in points]
+        times = [point.recorded_at for point, _fp, _stamp in points]
         payload = {"name": track.name, "device": track.device, "activity": track.activity}
         rows.tracks.append(
             (db.uuid(track_id), owner, track_sealer.seal_json(track_id, payload), track_plan.fingerprint,
@@ -302,10 +311,10 @@ def _seal_rows(keys: PersonKeys, person, plan: _Plan, source: str, job_id, progr
             db.uuid(track_id),
             point_sealer.seal,
         )
-        for (point, fp), point_id in zip(points, new_ids(len(points)), strict=True):
+        for (point, fp, stamp), point_id in zip(points, new_ids(len(points)), strict=True):
             sealed = seal(point_id, _dumps_point(point, device_json))
             rows.points.append(
-                (db.uuid(point_id), owner, sealed, fp, source, now, track_value, db.time(point.recorded_at))
+                (db.uuid(point_id), owner, sealed, fp, source, now, track_value, db.time(point.recorded_at, stamp))
             )
             progress.advance()
     sealer = RecordSealer(keys, Moment.RECORD_TYPE)
