@@ -118,4 +118,3 @@ def test_pseudonyms_differ_per_audience_and_per_person():
     assert a.pseudonym("partner:1") != a.pseudonym("partner:2")
     assert a.pseudonym("ledger") != b.pseudonym("ledger")
     assert a.pseudonym("ledger") == PersonKeys.from_dek(a.owner_uid, b"a" * 32).pseudonym("ledger")
-
