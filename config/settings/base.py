@@ -109,8 +109,10 @@ VAULT = {
     "IMPORT_MAX_BYTES": env_int("VAULT_IMPORT_MAX_BYTES", 50 * 1024 * 1024),
     # A compressed upload may expand to at most this many bytes (zip/gzip bombs).
     "IMPORT_MAX_EXPANDED_BYTES": env_int("VAULT_IMPORT_MAX_EXPANDED_BYTES", 500 * 1024 * 1024),
-    # Imports at or above this size run as a Celery task; smaller ones inline.
+    # How many parsed records between two progress updates of an import job.
     "IMPORT_BATCH_SIZE": 2000,
+    # Called as ``hook(person, since=None)`` after an import stored new records.
+    "ON_NEW_RECORDS": ["insights.services.interests_changed"],
 }
 
 LEDGER = {

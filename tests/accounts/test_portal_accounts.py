@@ -46,9 +46,10 @@ def test_signup_refuses_a_taken_username(client, person):
 
 
 def test_login_and_logout(client, person):
-    response = client.post(reverse("accounts:login"), {"username": "alice", "password": "correct horse battery staple"})
-    assert response.status_code == 302
-    assert response["Location"] == reverse("vault:dashboard")
+    response = client.post(
+        reverse("accounts:login"), {"username": "alice", "password": "correct horse battery staple"}, follow=True
+    )
+    assert response.redirect_chain[-1] == (reverse("vault:dashboard"), 302)
     assert get_user(client).is_authenticated
     assert client.post(reverse("accounts:logout")).status_code == 302
     assert not get_user(client).is_authenticated
@@ -100,3 +101,15 @@ def test_delete_with_confirmation_erases_everything_and_logs_out(client, person,
     assert selectors.zones_of(other_person)
     # The old credentials no longer log in.
     assert not client.login(username="alice", password="correct horse battery staple")
+
+
+@pytest.mark.parametrize(("role", "home"), [("partner_staff", "broker:partner_home"), ("auditor", "ledger:index")])
+def test_after_login_each_role_lands_on_its_own_home(client, role, home):
+    from tests.factories import PersonFactory
+
+    PersonFactory(username="someone", role=role)
+    response = client.post(
+        reverse("accounts:login"), {"username": "someone", "password": "correct horse battery staple"}
+    )
+    assert response["Location"] == reverse("vault:home")
+    assert client.get(reverse("vault:home"))["Location"] == reverse(home)

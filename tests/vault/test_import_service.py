@@ -302,3 +302,17 @@ def test_a_concurrent_import_of_the_same_records_is_planned_again_not_duplicated
     assert len(calls) == 2  # the unique fingerprint stopped the first write; the second plan saw the rival
     assert (result.created, result.duplicates) == (0, 1)
     assert Moment.objects.filter(owner=person).count() == 1
+
+
+@pytest.mark.django_db
+def test_an_import_that_stores_new_records_tells_the_derived_apps(person, settings, monkeypatch):
+    calls = []
+    monkeypatch.setattr("insights.services.interests_changed", lambda p, since=None: calls.append((p.pk, since)))
+    settings.VAULT = {**settings.VAULT, "ON_NEW_RECORDS": ["insights.services.interests_changed"]}
+    from vault.importing import import_file
+
+    path = FIXTURES / "garmin_run.gpx"
+    import_file(person=person, path=path, progress=False)
+    assert calls == [(person.pk, None)]
+    import_file(person=person, path=path, progress=False)  # all duplicates: nothing new to derive from
+    assert calls == [(person.pk, None)]
