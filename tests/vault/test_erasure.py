@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from django.utils import timezone
 
 from accounts.services import erase_account
+from tests.factories import sealed_moment
 from vault.errors import VaultKeyMissing
 from vault.keys import PersonKeys, keys_for, keys_for_uid
 from vault.models import ImportJob, Moment, PrivacyZone, SocialItem, Track, Trackpoint, VaultKey
@@ -17,24 +17,11 @@ from vault.services import zone_create
 VAULT_MODELS = (Trackpoint, Track, Moment, SocialItem, PrivacyZone, ImportJob)
 
 
-def _moment(person, label: str) -> Moment:
-    keys = keys_for(person)
-    moment_id = uuid.uuid4()
-    return Moment.objects.create(
-        id=moment_id,
-        owner=person,
-        occurred_at=timezone.now(),
-        source="test",
-        fingerprint=keys.fingerprint(label),
-        sealed=keys.seal("moment", moment_id, {"label": label}),
-    )
-
-
 @pytest.mark.django_db
 def test_after_erasure_nothing_of_that_person_opens_or_remains(person, other_person):
-    mine = _moment(person, "my secret place")
+    mine = sealed_moment(person, "my secret place")
     zone_create(person=person, label="home", lat=45.0, lon=9.0, radius_m=200)
-    theirs = _moment(other_person, "their place")
+    theirs = sealed_moment(other_person, "their place")
     backup = list(Moment.objects.filter(owner=person).values("id", "sealed"))  # a copy taken before
 
     erase_account(person)
@@ -58,7 +45,7 @@ def test_after_erasure_nothing_of_that_person_opens_or_remains(person, other_per
 @pytest.mark.django_db
 def test_a_key_restored_from_nowhere_cannot_open_the_old_ciphertext(person):
     """Even a fresh key for the same person (e.g. re-provisioned) opens nothing old."""
-    mine = _moment(person, "old secret")
+    mine = sealed_moment(person, "old secret")
     erase_account(person)
     from vault.keys import create_vault_key
 
@@ -87,7 +74,7 @@ def test_erasure_is_idempotent_and_recorded_once_on_the_ledger(person, django_ca
 
 @pytest.mark.django_db
 def test_an_erasure_interrupted_after_the_shred_finishes_on_the_next_run(person, monkeypatch):
-    _moment(person, "half")
+    sealed_moment(person, "half")
     from vault import services as vault_services
 
     real_shred = vault_services.shred_vault

@@ -1,31 +1,16 @@
 from __future__ import annotations
 
 import base64
-import uuid
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.utils import timezone
 
-from tests.factories import PersonFactory
+from tests.factories import PersonFactory, sealed_moment
 from vault.crypto import new_key
 from vault.errors import KeyringError
 from vault.keyring import EnvironmentKeyring, FileKeyring, get_keyring, kek_id_of, reset_keyring
 from vault.keys import keys_for, keys_for_uid
-from vault.models import Moment, VaultKey
-
-
-def _moment(person, label):
-    keys = keys_for(person)
-    moment_id = uuid.uuid4()
-    return Moment.objects.create(
-        id=moment_id,
-        owner=person,
-        occurred_at=timezone.now(),
-        source="test",
-        fingerprint=keys.fingerprint(label),
-        sealed=keys.seal("moment", moment_id, {"label": label}),
-    )
+from vault.models import VaultKey
 
 
 @pytest.fixture(autouse=True)
@@ -39,7 +24,7 @@ def fresh_keyring(settings, tmp_path):
 @pytest.mark.django_db
 def test_after_rotation_everything_opens_and_every_dek_is_under_the_new_kek():
     people = PersonFactory.create_batch(5)
-    moments = [_moment(p, f"label {i}") for i, p in enumerate(people)]
+    moments = [sealed_moment(p, f"label {i}") for i, p in enumerate(people)]
     old_id = get_keyring().current()[0]
 
     call_command("rotate_kek", "--no-progress")
@@ -56,7 +41,7 @@ def test_after_rotation_everything_opens_and_every_dek_is_under_the_new_kek():
 @pytest.mark.django_db
 def test_retiring_the_old_kek_keeps_everything_readable():
     person = PersonFactory()
-    moment = _moment(person, "kept")
+    moment = sealed_moment(person, "kept")
     old_id = get_keyring().current()[0]
     call_command("rotate_kek", "--no-progress", "--retire-old")
     reset_keyring()
@@ -68,7 +53,7 @@ def test_retiring_the_old_kek_keeps_everything_readable():
 def test_a_half_finished_rotation_leaves_everything_readable():
     """Rotation interrupted after some keys: old and new KEKs both still open their DEKs."""
     people = PersonFactory.create_batch(4)
-    moments = [_moment(p, "x") for p in people]
+    moments = [sealed_moment(p, "x") for p in people]
     keyring = get_keyring()
     keyring.generate()
     from vault.keys import rewrap
@@ -84,7 +69,7 @@ def test_a_half_finished_rotation_leaves_everything_readable():
 @pytest.mark.django_db
 def test_a_process_that_loaded_the_keyring_before_rotation_still_opens_rewrapped_keys(tmp_path):
     person = PersonFactory()
-    moment = _moment(person, "y")
+    moment = sealed_moment(person, "y")
     stale_view = FileKeyring(tmp_path / "keys")  # what another worker process holds
     call_command("rotate_kek", "--no-progress")
     new_id = VaultKey.objects.get(owner_uid=person.uid).kek_id
@@ -97,7 +82,7 @@ def test_a_process_that_loaded_the_keyring_before_rotation_still_opens_rewrapped
 @pytest.mark.django_db
 def test_rotation_refuses_clearly_without_the_old_key(settings, monkeypatch):
     person = PersonFactory()
-    _moment(person, "z")
+    sealed_moment(person, "z")
     settings.VAULT = {**settings.VAULT, "KEYRING": "vault.keyring.EnvironmentKeyring"}
     monkeypatch.setenv("EIDETIC_KEK", base64.b64encode(new_key()).decode())
     monkeypatch.delenv("EIDETIC_KEK_PREVIOUS", raising=False)

@@ -7,6 +7,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.factories import sealed_moment
 from vault.crypto import NONCE_BYTES, new_key, seal_bytes, unseal_bytes
 from vault.errors import SealBroken
 from vault.keys import PersonKeys, keys_for
@@ -75,25 +76,10 @@ def test_truncated_blobs_are_refused():
         unseal_bytes(AESGCM(new_key()), b"\x01short", b"")
 
 
-def _stored_moment(person, label: str) -> Moment:
-    keys = keys_for(person)
-    moment_id = uuid.uuid4()
-    from django.utils import timezone
-
-    return Moment.objects.create(
-        id=moment_id,
-        owner=person,
-        occurred_at=timezone.now(),
-        source="test",
-        fingerprint=keys.fingerprint(label),
-        sealed=keys.seal("moment", moment_id, {"label": label}),
-    )
-
-
 @pytest.mark.django_db
 def test_ciphertext_copied_to_another_row_fails_with_a_clear_error(person):
-    first = _stored_moment(person, "Trevi fountain")
-    second = _stored_moment(person, "Pantheon")
+    first = sealed_moment(person, "Trevi fountain")
+    second = sealed_moment(person, "Pantheon")
     Moment.objects.filter(pk=second.pk).update(sealed=first.sealed)
     second.refresh_from_db()
     assert first.open(keys_for(person)) == {"label": "Trevi fountain"}
@@ -105,8 +91,8 @@ def test_ciphertext_copied_to_another_row_fails_with_a_clear_error(person):
 
 @pytest.mark.django_db
 def test_ciphertext_copied_to_another_owner_fails(person, other_person):
-    mine = _stored_moment(person, "Trevi fountain")
-    theirs = _stored_moment(other_person, "Colosseum")
+    mine = sealed_moment(person, "Trevi fountain")
+    theirs = sealed_moment(other_person, "Colosseum")
     # The same record id under another owner: my blob must not open with their key.
     stolen = Moment(id=mine.id, owner=other_person, sealed=mine.sealed)
     with pytest.raises(SealBroken):
