@@ -17,7 +17,9 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet, Subquery
 from django.utils import timezone
+from oauth2_provider.models import AccessToken
 
 from broker.errors import (
     STATE_ERRORS,
@@ -32,6 +34,7 @@ from broker.errors import (
 )
 from broker.models import AccessLogEntry, Consent, TokenBinding
 from ledger import services as ledger_services
+from vault.keys import PersonKeys
 from vault.selectors import ledger_pseudonym
 
 Outcome = AccessLogEntry.Outcome
@@ -44,6 +47,12 @@ def clock() -> datetime:
 
 def consent_for_token(access_token) -> Consent:
     """The consent an access token was issued under; ``TokenNotBound`` otherwise."""
+    if access_token is not None and AccessToken.consent_binding.is_cached(access_token):
+        # Joined by broker.oauth.ConsentValidator when it loaded the token: no query.
+        binding = getattr(access_token, "consent_binding", None)
+        if binding is None:
+            raise TokenNotBound()
+        return binding.consent
     binding = (
         TokenBinding.objects.select_related("consent__partner", "consent__person")
         .filter(access_token_id=getattr(access_token, "pk", None))
@@ -105,36 +114,72 @@ def price_of_access(consent: Consent, now: datetime) -> Decimal:
     return Decimal("0") if already else consent.price_amount
 
 
+def _always_locks(consent: Consent) -> bool:
+    """Consents every read of which takes the row lock: a limit within the margin, or a
+    monthly price (the first paid read of a month must be exactly one)."""
+    margin = settings.BROKER["FREQUENCY_LOCK_MARGIN"]
+    return consent.frequency_value <= margin or consent.price_basis == Consent.PriceBasis.PER_MONTH
+
+
+def _near_limit_read(consent: Consent, now: datetime) -> QuerySet:
+    """The allowed read in the window whose existence means this read comes within
+    FREQUENCY_LOCK_MARGIN of the limit (an empty queryset when far from it)."""
+    window_start = now - consent.frequency_window
+    recent = AccessLogEntry.objects.filter(consent=consent, outcome=Outcome.ALLOWED, at__gt=window_start)
+    threshold = consent.frequency_value - settings.BROKER["FREQUENCY_LOCK_MARGIN"]
+    return recent.order_by("-at").values_list("at", flat=True)[threshold - 1 : threshold]
+
+
 def _needs_lock(consent: Consent, now: datetime) -> bool:
     """Whether this read could be the one that crosses the frequency limit (or the first
     paid read of a month). Only such reads take the consent's row lock: far from the
     limit, concurrent reads of one consent must not queue behind each other's commits.
     Exact as long as fewer than FREQUENCY_LOCK_MARGIN reads of one consent are in flight
     at once (a trade-off accepted on purpose; the margin is a setting)."""
-    margin = settings.BROKER["FREQUENCY_LOCK_MARGIN"]
-    if consent.frequency_value <= margin or consent.price_basis == Consent.PriceBasis.PER_MONTH:
-        return True
-    window_start = now - consent.frequency_window
-    recent = AccessLogEntry.objects.filter(consent=consent, outcome=Outcome.ALLOWED, at__gt=window_start)
-    threshold = consent.frequency_value - margin
-    return recent.order_by("-at").values_list("at", flat=True)[threshold - 1 : threshold].exists()
+    return _always_locks(consent) or _near_limit_read(consent, now).exists()
 
 
-def record_allowed(*, consent: Consent, scope: str, record_count: int, now: datetime | None = None) -> AccessLogEntry:
+def _current_consent(consent: Consent, now: datetime) -> tuple[Consent, bool]:
+    """The consent's current row, locked when this read needs it (``_needs_lock``), and
+    whether it is locked. Far from the limit, one query reads the row and the margin
+    test together; near it, a second one takes the lock."""
+    rows = Consent.objects.filter(pk=consent.pk)
+    if _always_locks(consent):
+        return rows.select_for_update(of=("self",)).get(), True
+    current = rows.annotate(near_limit_at=Subquery(_near_limit_read(consent, now))).get()
+    if current.near_limit_at is None:
+        return current, False
+    return rows.select_for_update(of=("self",)).get(), True
+
+
+def record_allowed(
+    *,
+    consent: Consent,
+    scope: str,
+    record_count: int,
+    now: datetime | None = None,
+    keys: PersonKeys | None = None,
+) -> AccessLogEntry:
     """Log the read and pay for it, after re-checking state (and, near the limit, the
     frequency under the consent's row lock), in one short transaction.
 
     Anything that can run before the transaction (the person's ledger id, a read of the
-    key store) does, to keep concurrent reads of one consent flowing.
+    key store) does, to keep concurrent reads of one consent flowing. ``keys``: the
+    person's keys when the caller already read them for this call.
     """
     now = now or clock()
-    person_id = f"person:{ledger_pseudonym(consent.person)}" if consent.is_priced else ""
+    person_id = ""
+    if consent.is_priced:
+        person_id = f"person:{keys.pseudonym('ledger') if keys else ledger_pseudonym(consent.person)}"
     with transaction.atomic():
-        rows = Consent.objects.filter(pk=consent.pk)
-        locked = (rows.select_for_update(of=("self",)) if _needs_lock(consent, now) else rows).get()
+        locked, needs_lock = _current_consent(consent, now)
         locked.person, locked.partner = consent.person, consent.partner  # immutable links
         check_state(locked, now)
-        check_frequency(locked, now)
+        if needs_lock or locked.frequency_window != consent.frequency_window:
+            check_frequency(locked, now)
+        # Otherwise _current_consent has just counted fewer than (limit - margin) allowed reads
+        # in the window, which already proves this read is within the limit: the exact
+        # query would repeat the same count with a looser threshold.
         amount = price_of_access(locked, now)
         entry = AccessLogEntry.objects.create(
             consent=locked,

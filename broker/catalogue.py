@@ -39,6 +39,12 @@ SCOPES: dict[str, Scope] = {
         Scope("social.posts:read", "social_posts", "Read the posts you wrote on social networks."),
         Scope("insights.interests:read", "insights", "Read interest profiles computed from your data."),
         Scope("vault.contribute:write", "contribute", "Add records to your vault (you can delete them)."),
+        Scope(
+            "club.view:read",
+            "club",
+            "Read what the members of a data-sharing club observed about you (purchases, interests, "
+            "life events), within the club's rules; you can delete any of it.",
+        ),
     ]
 }
 

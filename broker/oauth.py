@@ -36,6 +36,14 @@ def revoke_tokens_from_code(link: AuthorizationCode) -> None:
 
 
 class ConsentValidator(OAuth2Validator):
+    def _load_access_token(self, token):
+        """The toolkit's lookup by checksum (tokens are hashed at rest), joined in the same
+        query to the token's consent binding, consent, partner and person: one query where
+        the data API needed two (``broker.access.consent_for_token`` reads the join)."""
+        token_checksum = hashlib.sha256(token.encode("utf-8")).hexdigest()
+        related = ("application", "user", "consent_binding__consent__partner", "consent_binding__consent__person")
+        return AccessToken.objects.select_related(*related).filter(token_checksum=token_checksum).first()
+
     def save_authorization_code(self, client_id, code, request, *args, **kwargs):
         consent = getattr(request, "eidetic_consent", None)
         if consent is None or consent.application_id != request.client.pk:

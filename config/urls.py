@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/v1/ledger/", include("ledger.api.urls")),
     path("insights/", include("insights.urls")),
     path("api/v1/insights/", include("insights.api.urls")),
+    path("api/v1/club/", include("club.api.urls")),
     path("api/v1/", include("broker.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

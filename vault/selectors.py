@@ -82,11 +82,11 @@ def zones_of(person) -> list[dict[str, Any]]:
     return [{"id": zone.id, **zone.open(keys)} for zone in PrivacyZone.objects.filter(owner=person)]
 
 
-def effective_zones_of(person) -> list[EffectiveZone]:
-    keys = keys_for(person)
+def effective_zones_of(person, *, keys: PersonKeys | None = None) -> list[EffectiveZone]:
+    keys = keys or keys_for(person)
     secret = keys.secret_for("privacy-zones")
     zones = []
-    for row in PrivacyZone.objects.filter(owner=person):
+    for row in PrivacyZone.objects.filter(owner=person).only("id", "sealed"):
         data = row.open(keys)
         zone = Zone(lat=data["lat"], lon=data["lon"], radius_m=data["radius_m"])
         zones.append(effective_zone(zone, secret, str(row.id)))
@@ -131,14 +131,15 @@ def trackpoints_for_sharing(
     limit: int = 100,
     include_heart_rate: bool = False,
     include_location: bool = True,
+    keys: PersonKeys | None = None,
 ) -> Page:
     """Points a partner may receive: never one inside any privacy zone (effective edge).
 
     Pages are by stored rows: a page may hold fewer than ``limit`` items where points
     were withheld; ``next_cursor`` is None only when the window is exhausted.
     """
-    keys = keys_for(person)
-    zones = effective_zones_of(person)
+    keys = keys or keys_for(person)
+    zones = effective_zones_of(person, keys=keys)
     queryset = _time_window(Trackpoint.objects.filter(owner=person), "recorded_at", start, end, after)
     rows = list(queryset.only("id", "recorded_at", "sealed")[: limit + 1])
     has_more = len(rows) > limit
@@ -182,16 +183,21 @@ def moments_of(
     end: datetime | None = None,
     after: Cursor | None = None,
     limit: int | None = None,
+    keys: PersonKeys | None = None,
 ) -> Page:
-    keys = keys_for(person)
+    keys = keys or keys_for(person)
     queryset = _time_window(Moment.objects.filter(owner=person), "occurred_at", start, end, after)
+    # Plain tuples of what is returned: no model instances, no unused columns to parse
+    # (pages of partner reads open hundreds of rows per call).
+    queryset = queryset.values_list("id", "occurred_at", "source", "sealed")
     rows = list(queryset[: limit + 1] if limit else queryset)
     has_more = limit is not None and len(rows) > limit
     rows = rows[:limit] if limit else rows
     items = [
-        {"id": str(row.id), "occurred_at": row.occurred_at, "source": row.source, **row.open(keys)} for row in rows
+        {"id": str(row_id), "occurred_at": at, "source": source, **keys.unseal(Moment.RECORD_TYPE, row_id, sealed)}
+        for row_id, at, source, sealed in rows
     ]
-    return Page(items=items, next_cursor=Cursor(rows[-1].occurred_at, rows[-1].id) if has_more else None)
+    return Page(items=items, next_cursor=Cursor(rows[-1][1], rows[-1][0]) if has_more else None)
 
 
 def moments_for_sharing(
@@ -202,11 +208,16 @@ def moments_for_sharing(
     after: Cursor | None = None,
     limit: int = 100,
     precision: Precision | None = None,
+    keys: PersonKeys | None = None,
 ) -> Page:
     """Moments for a partner: a place inside a privacy zone loses its coordinates;
-    without a location scope (``precision=None``) no coordinates are given at all."""
-    page = moments_of(person, start=start, end=end, after=after, limit=limit)
-    zones = effective_zones_of(person)
+    without a location scope (``precision=None``) no coordinates are given at all.
+
+    ``keys``: the person's keys when the caller already holds them (one key-store read
+    per request instead of one per helper)."""
+    keys = keys or keys_for(person)
+    page = moments_of(person, start=start, end=end, after=after, limit=limit, keys=keys)
+    zones = effective_zones_of(person, keys=keys)
     for item in page.items:
         item.pop("source", None)
         place = item.get("place")
@@ -227,8 +238,9 @@ def social_items_of(
     end: datetime | None = None,
     after: Cursor | None = None,
     limit: int | None = None,
+    keys: PersonKeys | None = None,
 ) -> Page:
-    keys = keys_for(person)
+    keys = keys or keys_for(person)
     queryset = SocialItem.objects.filter(owner=person)
     if kinds:
         queryset = queryset.filter(kind__in=kinds)

@@ -27,6 +27,7 @@ from broker.api.cursors import decode_cursor, encode_cursor
 from broker.errors import BrokerError, InvalidDateRange
 from broker.models import Consent
 from vault import selectors as vault
+from vault.keys import PersonKeys
 from vault.models import SocialItem
 
 PRECISE, COARSE = "lifelog.location:precise", "lifelog.location:coarse"
@@ -97,12 +98,15 @@ class ConsentedDataView(APIView):
             limit = _parse_limit(request.query_params.get("limit"))
             scope = access.check(consent=consent, scopes=self.scopes, start=start, end=end, now=now)
             after = decode_cursor(request.query_params.get("cursor"), consent_uid=consent.uid, category=self.category)
-            page = self.read(consent, scope, start=start, end=end, after=after, limit=limit)
-            access.record_allowed(consent=consent, scope=scope, record_count=len(page.items), now=now)
+            # One key-store read per call: the same keys open the records, give the pairwise
+            # ids and the ledger pseudonym (the row is still read on every call, so an
+            # erased person's keys stop working at once).
+            keys = vault.person_keys(consent.person)
+            page = self.read(consent, scope, start=start, end=end, after=after, limit=limit, keys=keys)
+            access.record_allowed(consent=consent, scope=scope, record_count=len(page.items), now=now, keys=keys)
         except BrokerError as error:
             access.record_denied(consent=consent, scope=scope, error=error, now=now)
             raise
-        keys = vault.person_keys(consent.person)
         audience = consent.partner.audience
         items = [self.present(item, pairwise_id=keys.fingerprint(audience, item["id"])) for item in page.items]
         return Response(
@@ -115,7 +119,9 @@ class ConsentedDataView(APIView):
             }
         )
 
-    def read(self, consent: Consent, scope: str, *, start, end, after, limit) -> vault.Page:
+    def read(
+        self, consent: Consent, scope: str, *, start, end, after, limit, keys: PersonKeys | None = None
+    ) -> vault.Page:
         raise NotImplementedError
 
     def present(self, item: dict[str, Any], *, pairwise_id: str) -> dict[str, Any]:
@@ -145,10 +151,10 @@ class MomentsView(ConsentedDataView):
     def get(self, request):
         return super().get(request)
 
-    def read(self, consent, scope, *, start, end, after, limit):
+    def read(self, consent, scope, *, start, end, after, limit, keys=None):
         precision = _location_precision(consent)
         return vault.moments_for_sharing(
-            consent.person, start=start, end=end, after=after, limit=limit, precision=precision
+            consent.person, start=start, end=end, after=after, limit=limit, precision=precision, keys=keys
         )
 
     def present(self, item, *, pairwise_id):
@@ -170,10 +176,10 @@ class LocationView(ConsentedDataView):
     def get(self, request):
         return super().get(request)
 
-    def read(self, consent, scope, *, start, end, after, limit):
+    def read(self, consent, scope, *, start, end, after, limit, keys=None):
         precision = "precise" if scope == PRECISE else "coarse"
         return vault.trackpoints_for_sharing(
-            consent.person, start=start, end=end, precision=precision, after=after, limit=limit
+            consent.person, start=start, end=end, precision=precision, after=after, limit=limit, keys=keys
         )
 
 
@@ -191,7 +197,7 @@ class HeartRateView(ConsentedDataView):
     def get(self, request):
         return super().get(request)
 
-    def read(self, consent, scope, *, start, end, after, limit):
+    def read(self, consent, scope, *, start, end, after, limit, keys=None):
         return vault.trackpoints_for_sharing(
             consent.person,
             start=start,
@@ -200,14 +206,17 @@ class HeartRateView(ConsentedDataView):
             limit=limit,
             include_heart_rate=True,
             include_location=False,
+            keys=keys,
         )
 
 
 class SocialView(ConsentedDataView):
     kinds: ClassVar[list[str]]
 
-    def read(self, consent, scope, *, start, end, after, limit):
-        return vault.social_items_of(consent.person, kinds=self.kinds, start=start, end=end, after=after, limit=limit)
+    def read(self, consent, scope, *, start, end, after, limit, keys=None):
+        return vault.social_items_of(
+            consent.person, kinds=self.kinds, start=start, end=end, after=after, limit=limit, keys=keys
+        )
 
     def present(self, item, *, pairwise_id):
         # Handles name other people: they are never passed on.

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "ledger",
     "broker",
     "insights",
+    "club",
 ]
 
 MIDDLEWARE = [
@@ -214,6 +215,7 @@ OAUTH2_PROVIDER = {
         "social.posts:read": "Read your social posts",
         "insights.interests:read": "Read your interest profiles",
         "vault.contribute:write": "Add records to your vault",
+        "club.view:read": "Let club members read what members observed about you",
     },
     "DEFAULT_SCOPES": [],
 }

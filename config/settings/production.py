@@ -48,6 +48,9 @@ LEDGER = {
     **LEDGER,
     "SIGNING_KEY": env_required("LEDGER_SIGNING_KEY"),
     "ANCHOR": env("LEDGER_ANCHOR", "ledger.anchoring.Web3HttpAnchor"),
+    # Appends only queue pending entries; Celery beat's ``ledger-sequence`` task (every
+    # second, CELERY_BEAT_SCHEDULE) sequences them, so no request waits for a task publish.
+    "SEQUENCE_ON_COMMIT": env_bool("LEDGER_SEQUENCE_ON_COMMIT", False),
 }
 
 # TLS terminates at the proxy in front of gunicorn, which sets X-Forwarded-Proto.
