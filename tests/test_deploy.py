@@ -262,6 +262,14 @@ def _drop_stack_databases(name: str) -> None:
         )
 
 
+def _log_tails(run_dir: Path) -> str:
+    """The end of each service log, so a failure here says why a service stopped."""
+    return "".join(
+        f"\n--- {log.name}\n" + "\n".join(log.read_text(errors="replace").splitlines()[-15:])
+        for log in sorted(run_dir.glob("*.log"))
+    )
+
+
 @pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.slow
@@ -301,7 +309,7 @@ def test_stack_script_starts_serves_and_stops():
         login_status, _ = _get(f"http://127.0.0.1:{port}/accounts/login/")
         assert login_status == 200
         running = stack("status")
-        assert running.returncode == 0, running.stdout
+        assert running.returncode == 0, running.stdout + _log_tails(var / "run")
         for name in ("gunicorn", "celery-worker", "celery-beat"):
             assert f"{name}" in running.stdout
             assert (var / "run" / f"{name}.pid").exists()
