@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.decorators import person_required
 from broker import console, portal_queries, selectors, services
 from broker.errors import BrokerError, ConsentNotFound
 from broker.forms import ClientCreateForm, WebhookForm
@@ -30,19 +31,6 @@ T = TypeVar("T")
 State = Consent.State
 LIVE_STATES = {State.ACTIVE, State.PAUSED}
 ACCESS_LOG_PAGE_SIZE = 50
-
-
-def person_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Signed in, and a person (partner staff and auditors hold no consents)."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_person:
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

@@ -9,14 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from functools import wraps
 from itertools import groupby, pairwise
 from typing import Any, TypeVar
 from uuid import UUID
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import QuerySet
@@ -28,6 +25,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.decorators import person_required
 from vault import selectors, services
 from vault.errors import VaultError
 from vault.forms import UploadForm, ZoneForm
@@ -49,19 +47,6 @@ DASHBOARD_PANELS = (
     "ledger/_dashboard_panel.html",
     "club/_dashboard_panel.html",
 )
-
-
-def person_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Signed in, and a person with a vault (partner staff and auditors have none)."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_person:
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _own_or_404(lookup: Callable[[], T]) -> T:

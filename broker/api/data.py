@@ -54,7 +54,7 @@ DENIED_EXAMPLE = OpenApiExample(
 )
 
 
-def _parse_time(value: str | None, default: datetime, name: str) -> datetime:
+def parse_time(value: str | None, default: datetime, name: str) -> datetime:
     if value in (None, ""):
         return default
     try:
@@ -93,8 +93,8 @@ class ConsentedDataView(APIView):
         now = access.clock()
         scope = self.scopes[0]
         try:
-            start = _parse_time(request.query_params.get("from"), consent.data_from, "from")
-            end = _parse_time(request.query_params.get("to"), consent.data_to, "to")
+            start = parse_time(request.query_params.get("from"), consent.data_from, "from")
+            end = parse_time(request.query_params.get("to"), consent.data_to, "to")
             limit = _parse_limit(request.query_params.get("limit"))
             scope = access.check(consent=consent, scopes=self.scopes, start=start, end=end, now=now)
             after = decode_cursor(request.query_params.get("cursor"), consent_uid=consent.uid, category=self.category)

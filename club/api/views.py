@@ -5,12 +5,10 @@ The person's own endpoints use her browser session, like ``/api/v1/me/consents``
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from uuid import UUID
 
 from django.db import transaction
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication
@@ -20,9 +18,10 @@ from rest_framework.views import APIView
 
 from broker import access
 from broker.api.authentication import IsPartnerClient, PartnerClientAuthentication
+from broker.api.data import parse_time
 from broker.api.serializers import ErrorSerializer
 from broker.api.views import PersonAPIView
-from broker.errors import BrokerError, InvalidDateRange
+from broker.errors import BrokerError
 from club import selectors, services
 from club.api import serializers as s
 from club.errors import InvalidObservation
@@ -32,18 +31,6 @@ CONTRIBUTE = "vault.contribute:write"
 VIEW = "club.view:read"
 # A time range must be non-empty; an observation is an instant.
 INSTANT = timedelta(microseconds=1)
-
-
-def _parse_time(value: str | None, default: datetime, name: str) -> datetime:
-    if value in (None, ""):
-        return default
-    try:
-        parsed = parse_datetime(value)
-    except ValueError:
-        parsed = None
-    if parsed is None:
-        raise InvalidDateRange(f"`{name}` must be an ISO 8601 date-time.")
-    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, timezone.utc)
 
 
 def _observation_input(data) -> dict:
@@ -145,8 +132,8 @@ class ClubView(APIView):
         params = request.query_params
         try:
             club = selectors.club_by_uid(params.get("club"))
-            start = _parse_time(params.get("from"), consent.data_from, "from")
-            end = _parse_time(params.get("to"), consent.data_to, "to")
+            start = parse_time(params.get("from"), consent.data_from, "from")
+            end = parse_time(params.get("to"), consent.data_to, "to")
             scope = access.check(consent=consent, scopes=[VIEW], start=start, end=end, now=now)
             membership = selectors.membership_for(club=club, partner=consent.partner)
             rules = selectors.rules_of(club)
