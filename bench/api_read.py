@@ -13,7 +13,9 @@ Then gunicorn (sync workers) serves bench.api_urls, and in turn for each endpoin
 - consented: ``GET /api/v1/data/moments?limit=100`` with the bearer token: token lookup,
   consent state/scope/range/frequency checks, privacy filter, opening 100 sealed records,
   pairwise ids, access log row and a ``value.transferred`` ledger entry per call;
-- plain (baseline): ``GET /bench/plain/moments``: the same rows unencrypted, no checks.
+- plain (the baseline): ``GET /bench/plain/moments``: the same rows unencrypted, no checks,
+  served the way DRF is normally written (ListAPIView, ModelSerializer, CursorPagination);
+- floor (reference): ``GET /bench/floor/moments``: the same rows by one raw SQL query.
 
 Prints requests/s, p50/p99 latency and the ratio consented/plain (target: >= 60% of the
 plain throughput, p99 <= 50 ms). Tests never assert times; this script only reports.
@@ -84,12 +86,27 @@ def populate(moment_count: int) -> tuple[str, str]:
     from vault.models import Moment
 
     with connection.cursor() as cursor:
-        cursor.execute(f"CREATE TABLE {PLAIN_TABLE} (id uuid PRIMARY KEY, occurred_at timestamptz, payload jsonb)")
+        cursor.execute(
+            f"CREATE TABLE {PLAIN_TABLE} (id uuid PRIMARY KEY, occurred_at timestamptz, kind text, label text,"
+            " tags jsonb, sentiment text, place jsonb, hr integer)"
+        )
         cursor.execute(f"CREATE INDEX ON {PLAIN_TABLE} (occurred_at, id)")
-        rows = [
-            (str(m.id), m.occurred_at, json.dumps(m.open(keys))) for m in Moment.objects.filter(owner=person).iterator()
-        ]
-        cursor.executemany(f"INSERT INTO {PLAIN_TABLE} VALUES (%s, %s, %s)", rows)  # noqa: S608
+        rows = []
+        for moment in Moment.objects.filter(owner=person).iterator():
+            opened = moment.open(keys)
+            rows.append(
+                (
+                    str(moment.id),
+                    moment.occurred_at,
+                    opened["kind"],
+                    opened["label"],
+                    json.dumps(opened["tags"]),
+                    opened["sentiment"],
+                    json.dumps(opened["place"]) if opened.get("place") else None,
+                    opened.get("hr"),
+                )
+            )
+        cursor.executemany(f"INSERT INTO {PLAIN_TABLE} VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", rows)  # noqa: S608
 
     partner, application, secret = services.partner_create(name="Bench Chairs", redirect_uri=REDIRECT_URI)
     world = PartnerWorld(partner, application, secret)
@@ -146,7 +163,17 @@ def start_gunicorn(workers: int) -> subprocess.Popen:
     raise SystemExit("gunicorn did not start")
 
 
-def load(path: str, headers: dict[str, str], clients: int, seconds: float, cursor_param: str) -> dict:
+def _next_page(style: str, body: dict) -> dict | str | None:
+    """Where a client goes after a page: query params (consented, floor) or a full URL
+    (the plain endpoint's DRF cursor pagination gives ``next`` as a link); None restarts."""
+    if style == "consented":
+        return {"limit": 100, "cursor": body["next_cursor"]} if body["next_cursor"] else None
+    if style == "floor":
+        return {"after": body["next_cursor"]} if body["next_cursor"] else None
+    return body["next"]
+
+
+def load(path: str, headers: dict[str, str], clients: int, seconds: float, style: str) -> dict:
     """Each client walks pages (following the cursor, restarting at the end)."""
     import requests
 
@@ -154,25 +181,27 @@ def load(path: str, headers: dict[str, str], clients: int, seconds: float, curso
     errors: list[int] = []
     lock = threading.Lock()
     stop_at = time.perf_counter() + seconds
+    first_page = {"limit": 100} if style == "consented" else {}
 
     def client() -> None:
         session = requests.Session()
-        cursor = None
+        following: dict | str | None = None
         mine, bad = [], []
         while time.perf_counter() < stop_at:
-            params = {"limit": 100} if cursor_param == "cursor" else {}
-            if cursor:
-                params[cursor_param] = cursor
+            if isinstance(following, str):
+                url, params = following, None
+            else:
+                url, params = f"http://127.0.0.1:{PORT}{path}", following or first_page
             started = time.perf_counter()
-            response = session.get(f"http://127.0.0.1:{PORT}{path}", params=params, headers=headers, timeout=30)
+            response = session.get(url, params=params, headers=headers, timeout=30)
             mine.append(time.perf_counter() - started)
             if response.status_code != 200:
                 if not bad:
                     print(f"first non-200 on {path}: {response.status_code} {response.text[:300]}")
                 bad.append(response.status_code)
-                cursor = None
+                following = None
                 continue
-            cursor = response.json()["next_cursor"]
+            following = _next_page(style, response.json())
         with lock:
             latencies.extend(mine)
             errors.extend(bad)
@@ -194,6 +223,14 @@ def load(path: str, headers: dict[str, str], clients: int, seconds: float, curso
     }
 
 
+def endpoints(bearer: dict[str, str]) -> list[tuple[str, dict[str, str], str]]:
+    return [
+        ("/api/v1/data/moments", bearer, "consented"),
+        ("/bench/plain/moments", {}, "plain"),
+        ("/bench/floor/moments", {}, "floor"),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--moments", type=int, default=20_000)
@@ -210,17 +247,18 @@ def main() -> None:
     server = start_gunicorn(args.workers)
     try:
         bearer = {"Authorization": f"Bearer {token}"}
-        load("/api/v1/data/moments", bearer, 2, 2, "cursor")  # warm up both
-        load("/bench/plain/moments", {}, 2, 2, "after")
-        consented = load("/api/v1/data/moments", bearer, args.clients, args.seconds, "cursor")
-        plain = load("/bench/plain/moments", {}, args.clients, args.seconds, "after")
+        for path, headers, style in endpoints(bearer):  # warm up every worker on each
+            load(path, headers, 2, 2, style)
+        figures = {
+            style: load(path, headers, args.clients, args.seconds, style) for path, headers, style in endpoints(bearer)
+        }
     finally:
         server.terminate()
         server.wait()
-    report(args, consented, plain, consent_id)
+    report(args, figures, consent_id)
 
 
-def report(args, consented: dict, plain: dict, consent_id: str) -> None:
+def report(args, figures: dict[str, dict], consent_id: str) -> None:
     from broker.models import AccessLogEntry
 
     logged = AccessLogEntry.objects.filter(consent__uid=consent_id).count()
@@ -230,16 +268,23 @@ def report(args, consented: dict, plain: dict, consent_id: str) -> None:
         f"setup: {args.moments:,} sealed moments, gunicorn {args.workers} sync workers, "
         f"{args.clients} client threads, {args.seconds:.0f} s per endpoint, pages of 100"
     )
-    for name, figures in (("consented", consented), ("plain    ", plain)):
+    labels = {
+        "consented": "consented (all checks)",
+        "plain": "plain DRF (baseline)  ",
+        "floor": "raw SQL floor         ",
+    }
+    for style, label in labels.items():
+        row = figures[style]
         print(
-            f"{name} {figures['rps']:8.1f} req/s  ({figures['rps'] * 100:9,.0f} records/s)  "
-            f"p50 {figures['p50']:6.1f} ms  p99 {figures['p99']:6.1f} ms  "
-            f"requests {figures['requests']:,}  non-200 {figures['errors']}"
+            f"{label} {row['rps']:7.1f} req/s ({row['rps'] * 100:8,.0f} records/s)  "
+            f"p50 {row['p50']:6.1f} ms  p99 {row['p99']:6.1f} ms  requests {row['requests']:,}  non-200 {row['errors']}"
         )
+    consented, plain, floor = figures["consented"], figures["plain"], figures["floor"]
     ratio = consented["rps"] / plain["rps"]
     ratio_verdict = "met" if ratio >= 0.6 else "NOT met"
     p99_verdict = "met" if consented["p99"] <= 50 else "NOT met"
-    print(f"ratio consented / plain throughput: {ratio:.2f}   (target >= 0.60: {ratio_verdict})")
+    print(f"ratio consented / plain DRF throughput: {ratio:.2f}   (target >= 0.60: {ratio_verdict})")
+    print(f"ratio consented / raw SQL floor throughput: {consented['rps'] / floor['rps']:.2f}   (reference only)")
     print(f"consented p99 {consented['p99']:.1f} ms   (target <= 50 ms: {p99_verdict})")
     print(f"access log rows written by the consented run (warm-up included): {logged:,}")
     print(f"load average at the end: {load_average:.2f}")

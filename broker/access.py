@@ -17,7 +17,6 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet, Subquery
 from django.utils import timezone
 from oauth2_provider.models import AccessToken
 
@@ -89,17 +88,31 @@ def check(*, consent: Consent, scopes: list[str], start: datetime, end: datetime
 
 
 def check_frequency(consent: Consent, now: datetime) -> None:
-    """At most N allowed reads in any sliding window of the consent's unit."""
-    window_start = now - consent.frequency_window
-    recent = AccessLogEntry.objects.filter(consent=consent, outcome=Outcome.ALLOWED, at__gt=window_start)
-    # The N-th most recent allowed read in the window, if there is one (one indexed query).
-    nth = recent.order_by("-at").values_list("at", flat=True)[consent.frequency_value - 1 : consent.frequency_value]
-    oldest_counted = next(iter(nth), None)
-    if oldest_counted is not None:
+    """At most N allowed reads in any sliding window of the consent's unit.
+
+    Remembers on ``consent`` whether this read comes within FREQUENCY_LOCK_MARGIN of the
+    limit, so that ``record_allowed`` at the same ``now`` knows without asking again."""
+    nth, near_limit = _frequency_position(consent, now)
+    consent._near_limit_at = (now, near_limit)
+    if nth is not None:
         # The call becomes possible when that read leaves the window.
-        frees_at = oldest_counted + consent.frequency_window
+        frees_at = nth + consent.frequency_window
         retry_after = max(1, math.ceil((frees_at - now).total_seconds()))
         raise FrequencyExceeded(headers={"Retry-After": str(retry_after)})
+
+
+def _frequency_position(consent: Consent, now: datetime) -> tuple[datetime | None, bool]:
+    """One indexed query for both frequency questions: the time of the N-th most recent
+    allowed read in the window (None: the limit is not reached), and whether at least
+    N - margin reads are in the window (this read is near the limit)."""
+    window_start = now - consent.frequency_window
+    recent = AccessLogEntry.objects.filter(consent=consent, outcome=Outcome.ALLOWED, at__gt=window_start)
+    limit = consent.frequency_value
+    threshold = max(1, limit - settings.BROKER["FREQUENCY_LOCK_MARGIN"])
+    # The threshold-th .. N-th most recent reads: at most margin + 1 rows.
+    found = list(recent.order_by("-at").values_list("at", flat=True)[threshold - 1 : limit])
+    nth = found[-1] if len(found) == limit - threshold + 1 else None
+    return nth, bool(found) and threshold < limit
 
 
 def price_of_access(consent: Consent, now: datetime) -> Decimal:
@@ -121,35 +134,28 @@ def _always_locks(consent: Consent) -> bool:
     return consent.frequency_value <= margin or consent.price_basis == Consent.PriceBasis.PER_MONTH
 
 
-def _near_limit_read(consent: Consent, now: datetime) -> QuerySet:
-    """The allowed read in the window whose existence means this read comes within
-    FREQUENCY_LOCK_MARGIN of the limit (an empty queryset when far from it)."""
-    window_start = now - consent.frequency_window
-    recent = AccessLogEntry.objects.filter(consent=consent, outcome=Outcome.ALLOWED, at__gt=window_start)
-    threshold = consent.frequency_value - settings.BROKER["FREQUENCY_LOCK_MARGIN"]
-    return recent.order_by("-at").values_list("at", flat=True)[threshold - 1 : threshold]
-
-
 def _needs_lock(consent: Consent, now: datetime) -> bool:
     """Whether this read could be the one that crosses the frequency limit (or the first
     paid read of a month). Only such reads take the consent's row lock: far from the
     limit, concurrent reads of one consent must not queue behind each other's commits.
     Exact as long as fewer than FREQUENCY_LOCK_MARGIN reads of one consent are in flight
-    at once (a trade-off accepted on purpose; the margin is a setting)."""
-    return _always_locks(consent) or _near_limit_read(consent, now).exists()
-
-
-def _current_consent(consent: Consent, now: datetime) -> tuple[Consent, bool]:
-    """The consent's current row, locked when this read needs it (``_needs_lock``), and
-    whether it is locked. Far from the limit, one query reads the row and the margin
-    test together; near it, a second one takes the lock."""
-    rows = Consent.objects.filter(pk=consent.pk)
+    at once (a trade-off accepted on purpose; the margin is a setting). Known from
+    ``check_frequency`` at the same ``now`` without a query; asked otherwise."""
     if _always_locks(consent):
-        return rows.select_for_update(of=("self",)).get(), True
-    current = rows.annotate(near_limit_at=Subquery(_near_limit_read(consent, now))).get()
-    if current.near_limit_at is None:
-        return current, False
-    return rows.select_for_update(of=("self",)).get(), True
+        return True
+    remembered = getattr(consent, "_near_limit_at", None)
+    if remembered is not None and remembered[0] == now:
+        return remembered[1]
+    return _frequency_position(consent, now)[1]
+
+
+def _current_state(consent: Consent, *, lock: bool) -> str:
+    """The consent's state as committed now (its terms never change once granted),
+    under its row lock when ``lock``."""
+    rows = Consent.objects.filter(pk=consent.pk)
+    if lock:
+        rows = rows.select_for_update(of=("self",))
+    return rows.values_list("state", flat=True).get()
 
 
 def record_allowed(
@@ -171,21 +177,21 @@ def record_allowed(
     person_id = ""
     if consent.is_priced:
         person_id = f"person:{keys.pseudonym('ledger') if keys else ledger_pseudonym(consent.person)}"
+    needs_lock = _needs_lock(consent, now)
     with transaction.atomic():
-        locked, needs_lock = _current_consent(consent, now)
-        locked.person, locked.partner = consent.person, consent.partner  # immutable links
-        check_state(locked, now)
-        if needs_lock or locked.frequency_window != consent.frequency_window:
-            check_frequency(locked, now)
-        # Otherwise _current_consent has just counted fewer than (limit - margin) allowed reads
-        # in the window, which already proves this read is within the limit: the exact
-        # query would repeat the same count with a looser threshold.
-        amount = price_of_access(locked, now)
+        # Re-check what may have changed since ``check`` (a pause or revoke meanwhile).
+        consent.state = _current_state(consent, lock=needs_lock)
+        check_state(consent, now)
+        if needs_lock:
+            check_frequency(consent, now)
+        # Otherwise ``check`` has just counted fewer than (limit - margin) allowed reads
+        # in the window, which already proves this read is within the limit.
+        amount = price_of_access(consent, now)
         entry = AccessLogEntry.objects.create(
-            consent=locked,
-            person=locked.person,
-            partner=locked.partner,
-            purpose_code=locked.purpose_code,
+            consent=consent,
+            person=consent.person,
+            partner=consent.partner,
+            purpose_code=consent.purpose_code,
             scope=scope,
             record_count=record_count,
             outcome=Outcome.ALLOWED,
@@ -195,14 +201,14 @@ def record_allowed(
         if amount > 0:
             ledger_services.append(
                 kind="value.transferred",
-                actor=f"partner:{locked.partner.uid}",
+                actor=f"partner:{consent.partner.uid}",
                 subject=person_id,
                 body={
-                    "from": f"partner:{locked.partner.uid}",
+                    "from": f"partner:{consent.partner.uid}",
                     "to": person_id,
                     "amount": f"{amount:.2f}",
                     "currency": "credits",
-                    "consent": str(locked.uid),
+                    "consent": str(consent.uid),
                 },
             )
     return entry

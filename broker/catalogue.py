@@ -45,6 +45,14 @@ SCOPES: dict[str, Scope] = {
             "Read what the members of a data-sharing club observed about you (purchases, interests, "
             "life events), within the club's rules; you can delete any of it.",
         ),
+        Scope(
+            "club.segments:aggregate",
+            "club",
+            "Count you, never by name, in statistics that members of this firm's data-sharing clubs may ask for "
+            "(how many people bought in a category, by region of about 10 km and by week; small groups are never "
+            "shown: the club sets the minimum, 10 by default), and let those members ask you, through your "
+            "portal, for a consent.",
+        ),
     ]
 }
 

@@ -186,6 +186,13 @@ class Consent(models.Model):
     def covers(self, scope: str) -> bool:
         return scope in self.scopes
 
+    @property
+    def request_lapses_at(self) -> datetime:
+        """When an unanswered request can no longer be granted: after REQUEST_TTL_DAYS,
+        or at the consent's expiry if that comes first."""
+        ttl = timedelta(days=settings.BROKER["REQUEST_TTL_DAYS"])
+        return min(self.created_at + ttl, self.expires_at)
+
     def is_expired_at(self, when: datetime) -> bool:
         return when >= self.expires_at
 

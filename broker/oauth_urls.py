@@ -11,12 +11,20 @@ from django.urls import path
 from oauth2_provider import views as oauth_views
 
 from broker.oauth_views import ConsentIntrospectView, ConsentScreenView
+from config.ratelimit import limited_view, oauth_client_id
 
 app_name = "oauth2_provider"
 
 urlpatterns = [
     path("oauth/authorize/", ConsentScreenView.as_view(), name="authorize"),
-    path("oauth/token/", oauth_views.TokenView.as_view(), name="token"),
+    path(
+        "oauth/token/",
+        # Per client id (RATE_LIMITS["OAUTH_TOKEN_PER_CLIENT"]): 429 with Retry-After past it.
+        limited_view("oauth-token", rate_setting="OAUTH_TOKEN_PER_CLIENT", key=oauth_client_id)(
+            oauth_views.TokenView.as_view()
+        ),
+        name="token",
+    ),
     path("oauth/revoke_token/", oauth_views.RevokeTokenView.as_view(), name="revoke-token"),
     path("oauth/introspect/", ConsentIntrospectView.as_view(), name="introspect"),
     path(

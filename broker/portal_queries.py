@@ -93,6 +93,32 @@ def summary_of_person(*, person, now: datetime | None = None) -> Summary:
     )
 
 
+@dataclass(frozen=True)
+class PartnerSummary:
+    """The figures at the top of the partner console."""
+
+    active_consents: int
+    paused_consents: int
+    reads_this_month: int
+    spend_this_month: Decimal
+
+
+def summary_of_partner(*, partner: Partner, now: datetime | None = None) -> PartnerSummary:
+    now = now or timezone.now()
+    counts = dict(
+        Consent.objects.filter(partner=partner, state__in=LIVE_STATES).values_list("state").annotate(n=Count("id"))
+    )
+    month = AccessLogEntry.objects.filter(partner=partner, outcome=ALLOWED, at__gte=month_start(now)).aggregate(
+        reads=Count("id"), total=Sum("amount")
+    )
+    return PartnerSummary(
+        active_consents=counts.get(Consent.State.ACTIVE, 0),
+        paused_consents=counts.get(Consent.State.PAUSED, 0),
+        reads_this_month=month["reads"],
+        spend_this_month=month["total"] or Decimal("0"),
+    )
+
+
 def receipt_of_consent(*, person, consent_id: UUID | str) -> dict[str, Any]:
     """The ledger receipt of the consent's ``consent.granted`` entry; ``ConsentNotFound``
     if the consent is not hers or was never granted (rejected requests have no receipt).

@@ -224,8 +224,8 @@ def consent_grant(*, consent: Consent, person, now: datetime | None = None) -> C
     """The person approves a request on the consent screen: requested -> active."""
     now = now or timezone.now()
     consent = _locked(consent)
-    if consent.state == State.REQUESTED and consent.expires_at <= now:
-        raise InvalidConsentStatus("This request has expired.")
+    if consent.state == State.REQUESTED and consent.request_lapses_at <= now:
+        raise InvalidConsentStatus("This request has lapsed: the partner can send a new one.")
     if not person.is_person or person.is_erased:
         raise InvalidConsentStatus("Only a person with a vault can answer a consent request.")
     consent.person_id = person.pk  # by id: request.user may be a lazy proxy

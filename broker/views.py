@@ -16,13 +16,14 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.decorators import person_required
-from broker import console, portal_queries, selectors, services
+from broker import charts, console, portal_queries, selectors, services
 from broker.errors import BrokerError, ConsentNotFound
 from broker.forms import ClientCreateForm, WebhookForm
-from broker.models import Consent, Partner
+from broker.models import AccessLogEntry, Consent, Partner
 from ledger.errors import LedgerError
 from vault.errors import VaultKeyMissing
 from vault.selectors import pairwise_pseudonym
@@ -31,6 +32,8 @@ T = TypeVar("T")
 State = Consent.State
 LIVE_STATES = {State.ACTIVE, State.PAUSED}
 ACCESS_LOG_PAGE_SIZE = 50
+TIMELINE_CALLS = 1000
+ALLOWED = AccessLogEntry.Outcome.ALLOWED
 
 
 def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -78,8 +81,24 @@ def consent_detail(request: HttpRequest, consent_id: UUID) -> HttpResponse:
         "accesses": accesses[:ACCESS_LOG_PAGE_SIZE],
         "access_total": accesses.count(),
         "is_live": detail.consent.state in LIVE_STATES,
+        "life_svg": _consent_life(detail, accesses),
     }
     return render(request, "broker/consent_detail.html", context)
+
+
+def _consent_life(detail: selectors.ConsentDetail, accesses) -> Any:
+    return _life_svg(detail.timeline, accesses, detail.consent)
+
+
+def _life_svg(events: list, accesses, consent: Consent) -> Any:
+    # Times and outcomes only, of the most recent calls: enough to draw, bounded in cost.
+    calls = list(accesses.values_list("at", "outcome")[:TIMELINE_CALLS])
+    return charts.consent_timeline(
+        [charts.Event(event.state, event.at) for event in events],
+        [(at, outcome == ALLOWED) for at, outcome in calls],
+        now=timezone.now(),
+        expires_at=consent.expires_at,
+    )
 
 
 CHANGES: dict[str, tuple[Callable[..., Consent], str]] = {
@@ -173,11 +192,13 @@ def _consent_filter(request: HttpRequest) -> UUID | None:
 def earnings(request: HttpRequest) -> HttpResponse:
     person = request.user
     consents = [consent for consent in selectors.consents_of_person(person=person) if consent.earned]
+    by_month = portal_queries.earnings_by_month(person=person)
     context = {
         "balance": portal_queries.ledger_balance_of_person(person=person),
         "logged_total": selectors.earnings_of_person(person=person),
-        "by_month": portal_queries.earnings_by_month(person=person),
+        "by_month": by_month,
         "by_consent": consents,
+        "chart": charts.earnings_chart(charts.month_series(by_month, until=timezone.localdate())),
     }
     return render(request, "broker/earnings.html", context)
 
@@ -212,6 +233,7 @@ def _console(request: HttpRequest, partner: Partner, *, status: int = 200, **ext
         "webhook_form": WebhookForm(initial={"webhook_url": partner.webhook_url}),
         "consents": consents,
         "consents_problem": consents_problem,
+        "summary": portal_queries.summary_of_partner(partner=partner),
         "spend": selectors.spend_of_partner(partner=partner),
         "ledger_spend": portal_queries.ledger_spend_of_partner(partner=partner),
         "spend_by_month": portal_queries.spend_by_month_of_partner(partner=partner),
@@ -241,11 +263,13 @@ def partner_consent(request: HttpRequest, partner_id: UUID, consent_id: UUID) ->
     except VaultKeyMissing:
         subject = None  # she erased her account: there is no one left to name
     calls = portal_queries.access_log_of_partner(partner=partner, consent=consent)
+    timeline = list(consent.events.all())
     context = {
         "partner": partner,
         "consent": consent,
         "subject": subject,
-        "timeline": list(consent.events.all()),
+        "timeline": timeline,
+        "life_svg": _life_svg(timeline, calls, consent),
         "calls": calls[:ACCESS_LOG_PAGE_SIZE],
         "call_total": calls.count(),
     }

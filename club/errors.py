@@ -75,3 +75,27 @@ STANDING_ERRORS: dict[str, type[ClubError]] = {
     "suspended": MemberSuspended,
     "expelled": MemberExpelled,
 }
+
+
+class InvalidSegmentQuery(ClubError):
+    code, status, message = "InvalidSegmentQuery", 400, "The segment query is not valid."
+
+
+class PrivacyBudgetExhausted(ClubError):
+    code, status, message = (
+        "PrivacyBudgetExhausted",
+        429,
+        "Your firm's privacy budget for this period is spent; it renews at the next period.",
+    )
+
+
+class SegmentTooSmall(ClubError):
+    code, status, message = "SegmentTooSmall", 409, "Too few people match this segment to introduce any of them."
+
+
+class InvalidIntroduction(ClubError):
+    code, status, message = "InvalidIntroduction", 400, "The introduction request is not valid."
+
+
+class ReadQuotaExceeded(ClubError):
+    code, status, message = "ReadQuotaExceeded", 429, "The club's daily read quota for your firm is reached."

@@ -60,6 +60,14 @@ class RuleVersion(models.Model):
     # member; the person gets person_share_percent of it, its contributor the rest.
     price_per_item = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     person_share_percent = models.PositiveIntegerField(default=50)
+    # Club-view reads one member may make per UTC day (0 = no limit beyond each consent's frequency).
+    daily_read_quota = models.PositiveIntegerField(default=0)
+    # Segment statistics (club/segments.py): cells of fewer than k people are never released;
+    # each query spends epsilon of the member's budget per period (differential privacy).
+    segment_min_people = models.PositiveIntegerField(default=10)
+    segment_epsilon_per_query = models.DecimalField(max_digits=6, decimal_places=3, default=Decimal("0.5"))
+    segment_budget_per_period = models.DecimalField(max_digits=8, decimal_places=3, default=Decimal("5"))
+    segment_budget_period_days = models.PositiveIntegerField(default=30)
     published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     published_at = models.DateTimeField(auto_now_add=True)
     ledger_entry_id = models.CharField(max_length=80, blank=True, default="")
@@ -72,6 +80,9 @@ class RuleVersion(models.Model):
             models.CheckConstraint(condition=Q(reciprocity_period_days__gte=1), name="club_rule_period_positive"),
             models.CheckConstraint(condition=Q(price_per_item__gte=0), name="club_rule_price_not_negative"),
             models.CheckConstraint(condition=Q(person_share_percent__lte=100), name="club_rule_share_at_most_all"),
+            models.CheckConstraint(condition=Q(segment_min_people__gte=2), name="club_rule_k_at_least_two"),
+            models.CheckConstraint(condition=Q(segment_epsilon_per_query__gt=0), name="club_rule_epsilon_positive"),
+            models.CheckConstraint(condition=Q(segment_budget_period_days__gte=1), name="club_rule_budget_period"),
         ]
 
     def as_document(self) -> dict:
@@ -81,10 +92,16 @@ class RuleVersion(models.Model):
             "contribute_categories": sorted(self.contribute_categories),
             "consume_categories": sorted(self.consume_categories),
             "reciprocity": {"min_count": self.reciprocity_min_count, "period_days": self.reciprocity_period_days},
-            "quotas": {"daily_contributions": self.daily_contribution_quota},
+            "quotas": {"daily_contributions": self.daily_contribution_quota, "daily_reads": self.daily_read_quota},
             "value": {
                 "price_per_item": f"{self.price_per_item:.2f}",
                 "person_share_percent": self.person_share_percent,
+            },
+            "segments": {
+                "min_people": self.segment_min_people,
+                "epsilon_per_query": f"{self.segment_epsilon_per_query:.3f}",
+                "budget_per_period": f"{self.segment_budget_per_period:.3f}",
+                "budget_period_days": self.segment_budget_period_days,
             },
         }
 
@@ -186,3 +203,131 @@ class Observation(SealedRecord):
     class Meta(SealedRecord.Meta):
         ordering = ["-observed_at"]
         indexes = [models.Index(fields=["owner", "club", "observed_at"])]
+
+
+# --- segment statistics (club/segments.py) ------------------------------------------------
+
+
+class SegmentEnrolment(models.Model):
+    """A person counted in the club's segment statistics under one consent (scope
+    ``club.segments:aggregate``) to one member. Nothing here names her: the consent is
+    a server-keyed tag of its uid (``segments.consent_tag``) and she is her per-club
+    pseudonym, computable only with her key. Kept in step with the consent by
+    ``segments.sync`` (a revoked, paused or erased consent stops counting at the next
+    query; expiry is checked in SQL through ``counted_until``)."""
+
+    club = models.ForeignKey(Club, on_delete=models.CASCADE, related_name="segment_enrolments")
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
+    consent_tag = models.CharField(max_length=64)
+    pseudonym = models.CharField(max_length=32)
+    counted_from = models.DateTimeField()
+    counted_until = models.DateTimeField()
+    active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["club", "consent_tag"], name="club_enrolment_unique_consent"),
+        ]
+        indexes = [
+            models.Index(fields=["club", "pseudonym"]),
+            models.Index(fields=["club", "active", "counted_until"]),
+        ]
+
+
+class SegmentFact(models.Model):
+    """One person (per-club pseudonym) seen in a category in a week, in a coarse cell
+    (``""`` when no observation that week carried a place). What is in clear on purpose,
+    so that SQL can count: category code, ISO week (its Monday), ~10 km cell id. No
+    label, no precise time or place, no link to an observation or to the person."""
+
+    club = models.ForeignKey(Club, on_delete=models.CASCADE, related_name="segment_facts")
+    pseudonym = models.CharField(max_length=32)
+    category = models.CharField(max_length=60)
+    week = models.DateField()
+    cell = models.CharField(max_length=24, blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["club", "pseudonym", "week", "category"], name="club_fact_unique"),
+        ]
+        indexes = [models.Index(fields=["club", "week", "category"])]
+
+
+class SegmentSync(models.Model):
+    """How far ``segments.sync`` has followed the consents of a club's members."""
+
+    club = models.OneToOneField(Club, on_delete=models.CASCADE, related_name="segment_sync")
+    synced_at = models.DateTimeField()
+
+
+class BudgetCharge(models.Model):
+    """Privacy budget (epsilon) a member spent on one segment query or introduction.
+    Also on the ledger as ``club.budget.charged``."""
+
+    class Use(models.TextChoices):
+        SEGMENTS = "segments", "Segment query"
+        INTRODUCTION = "introduction", "Introduction"
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="budget_charges")
+    use = models.CharField(max_length=12, choices=Use.choices)
+    epsilon = models.DecimalField(max_digits=6, decimal_places=3)
+    period_start = models.DateTimeField()
+    at = models.DateTimeField()
+    ledger_entry_id = models.CharField(max_length=80, blank=True, default="")
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["membership", "period_start"])]
+        constraints = [models.CheckConstraint(condition=Q(epsilon__gt=0), name="club_charge_epsilon_positive")]
+
+
+# --- introductions (club/introductions.py) ---------------------------------------------
+
+
+class IntroductionBatch(models.Model):
+    """A member's request to be introduced to the people of a segment. The segment itself
+    is not stored (it would say what each addressee bought): only how many were asked."""
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    club = models.ForeignKey(Club, on_delete=models.CASCADE, related_name="introduction_batches")
+    membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="introduction_batches")
+    requests_sent = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    ledger_entry_id = models.CharField(max_length=80, blank=True, default="")
+
+
+class Introduction(models.Model):
+    """A consent request the club sent to one person on a member's behalf; she answers it
+    on the broker's consent screen, reached from her portal. Until she approves, the
+    member knows nothing of her (not even this row)."""
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    batch = models.ForeignKey(IntroductionBatch, on_delete=models.CASCADE, related_name="introductions")
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="club_introductions")
+    consent = models.OneToOneField("broker.Consent", on_delete=models.CASCADE, related_name="club_introduction")
+    # The member's OAuth parameters for the authorize link (redirect URI, PKCE challenge, state).
+    authorize = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class SegmentCount(models.Model):
+    """People per (category, cell, week): the roll-up of ``SegmentFact`` that segment
+    queries read, kept in step by ``segments.facts_refresh`` (+1/-1 per fact) so that a
+    query reads at most one row per cell instead of one per person."""
+
+    club = models.ForeignKey(Club, on_delete=models.CASCADE, related_name="segment_counts")
+    category = models.CharField(max_length=60)
+    week = models.DateField()
+    cell = models.CharField(max_length=24, blank=True, default="")
+    people = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["club", "week", "category", "cell"], name="club_count_unique"),
+            models.CheckConstraint(condition=Q(people__gte=0), name="club_count_not_negative"),
+        ]

@@ -3,19 +3,21 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+import math
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from django.db.models import Sum
 
-from broker.models import Partner
+from broker.models import AccessLogEntry, Partner
 from club.errors import (
     STANDING_ERRORS,
     CategoryNotAllowed,
     ClubNotFound,
     NoRules,
     NotClubMember,
+    ReadQuotaExceeded,
     ReciprocityRequired,
 )
 from club.models import Club, ContributionTally, Membership, Observation, RuleVersion
@@ -49,6 +51,27 @@ def rules_of(club: Club) -> RuleVersion:
     return rules
 
 
+def check_read_quota(*, membership: Membership, rules: RuleVersion, now: datetime) -> None:
+    """``daily_read_quota`` club-view reads per member and UTC day (0: no quota), counted
+    from the broker's access log; refused with 429 and Retry-After until midnight UTC.
+    The log does not say which club a read was for: a firm in two clubs shares one count
+    (the stricter reading, accepted on purpose). Concurrent reads may overshoot by the
+    number in flight: the quota is an economic rule, not a privacy bound."""
+    quota = rules.daily_read_quota
+    if not quota:
+        return
+    day_start = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    reads = AccessLogEntry.objects.filter(
+        partner=membership.partner, scope="club.view:read", outcome=AccessLogEntry.Outcome.ALLOWED, at__gte=day_start
+    ).count()
+    if reads >= quota:
+        retry_after = math.ceil((day_start + timedelta(days=1) - now).total_seconds())
+        raise ReadQuotaExceeded(
+            f"{quota} club reads a day; the count starts again at midnight UTC.",
+            headers={"Retry-After": str(max(1, retry_after))},
+        )
+
+
 def contributions_on(membership: Membership, day: date) -> int:
     total = ContributionTally.objects.filter(membership=membership, day=day).aggregate(total=Sum("count"))["total"]
     return total or 0
@@ -66,9 +89,16 @@ def consumable_categories(
     is ``CategoryNotAllowed``; asking for one it has not contributed enough to is
     ``ReciprocityRequired``. Asking for none means "all I qualify for" (at least one)."""
     since = (now - timedelta(days=rules.reciprocity_period_days - 1)).date()
+    # One grouped query for every category (a statistics query may ask for twenty).
+    recent = dict(
+        ContributionTally.objects.filter(membership=membership, day__gte=since)
+        .values_list("category")
+        .annotate(total=Sum("count"))
+        .order_by()
+    )
 
     def qualifies(category: str) -> bool:
-        return contributions_since(membership, category, since) >= rules.reciprocity_min_count
+        return recent.get(category, 0) >= rules.reciprocity_min_count
 
     if requested:
         for category in requested:
@@ -163,3 +193,16 @@ def member_summary(*, club: Club, partner: Partner, now: datetime) -> dict[str, 
             category: contributions_since(membership, category, since) for category in rules.consume_categories
         },
     }
+
+
+def observations_for_insights(person, *, start: datetime | None = None, keys=None) -> list[dict[str, Any]]:
+    """Every observation about her from ``start`` on (all clubs), opened, oldest first: her
+    data as her interest timeline reads it (one she deleted is gone; a correction counts)."""
+    keys = keys or person_keys(person)
+    rows = Observation.objects.filter(owner=person)
+    if start is not None:
+        rows = rows.filter(observed_at__gte=start)
+    return [
+        {"id": str(row.id), "occurred_at": row.observed_at, **row.open(keys)}
+        for row in rows.order_by("observed_at", "id")
+    ]

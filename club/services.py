@@ -13,10 +13,14 @@ from collections import Counter
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from broker.models import Consent, Partner
+from club import segments
 from club.errors import (
     AlreadyMember,
     CategoryNotAllowed,
@@ -35,6 +39,15 @@ from vault.selectors import ledger_pseudonym, person_keys
 CENT = Decimal("0.01")
 CATEGORY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
 MAX_LABEL_LENGTH = 200
+Place = tuple[float, float]
+
+
+def _payload(category: str, kind: str, label: str, place: Place | None) -> dict:
+    payload: dict = {"category": category, "kind": kind, "label": label}
+    if place is not None:
+        # Sealed like the rest; only its ~10 km cell ever reaches the segment facts.
+        payload["place"] = {"lat": place[0], "lon": place[1]}
+    return payload
 
 
 def _require_admin(club: Club, admin) -> None:
@@ -72,6 +85,11 @@ def rules_publish(
     daily_contribution_quota: int = 0,
     price_per_item: Decimal = Decimal("0"),
     person_share_percent: int = 50,
+    daily_read_quota: int = 0,
+    segment_min_people: int = 10,
+    segment_epsilon_per_query: Decimal = Decimal("0.5"),
+    segment_budget_per_period: Decimal = Decimal("5"),
+    segment_budget_period_days: int = 30,
 ) -> RuleVersion:
     """A new version of the club's rules, in force from now, recorded on the ledger."""
     _require_admin(club, admin)
@@ -81,6 +99,10 @@ def rules_publish(
         raise InvalidRules("Counts must not be negative and the period must be at least one day.")
     if price_per_item < 0 or price_per_item != price_per_item.quantize(CENT) or not 0 <= person_share_percent <= 100:
         raise InvalidRules("The price is a non-negative amount in cents; the person's share is 0 to 100 percent.")
+    if daily_read_quota < 0 or segment_min_people < 2 or segment_budget_period_days < 1:
+        raise InvalidRules("The read quota must not be negative, k is at least 2, the budget period a day or more.")
+    if not Decimal("0") < segment_epsilon_per_query <= segment_budget_per_period:
+        raise InvalidRules("Epsilon per query must be positive and within the budget per period.")
     # Lock the club row so two admins publishing at once get consecutive versions.
     Club.objects.select_for_update().filter(pk=club.pk).first()
     latest = club.current_rules()
@@ -94,6 +116,11 @@ def rules_publish(
         daily_contribution_quota=daily_contribution_quota,
         price_per_item=price_per_item,
         person_share_percent=person_share_percent,
+        daily_read_quota=daily_read_quota,
+        segment_min_people=segment_min_people,
+        segment_epsilon_per_query=segment_epsilon_per_query,
+        segment_budget_per_period=segment_budget_per_period,
+        segment_budget_period_days=segment_budget_period_days,
         published_by=admin,
     )
     entry_id = ledger_services.append(
@@ -160,7 +187,11 @@ def member_sanction(*, membership: Membership, admin, standing: str, reason_code
     return sanction
 
 
-def check_observation(*, category: str, kind: str, label: str, observed_at: datetime, now: datetime) -> None:
+def check_observation(
+    *, category: str, kind: str, label: str, observed_at: datetime, now: datetime, place: Place | None = None
+) -> None:
+    if place is not None and not (-90 <= place[0] <= 90 and -180 <= place[1] <= 180):
+        raise InvalidObservation("`lat` must lie within -90..90 and `lon` within -180..180.")
     if not isinstance(category, str) or not CATEGORY_PATTERN.match(category):
         raise InvalidObservation("`category` must be a lowercase word with underscores.")
     if observed_at > now:
@@ -177,7 +208,15 @@ def _count_contribution(membership: Membership, category: str, day) -> None:
 
 
 def observation_contribute(
-    *, consent: Consent, club: Club, category: str, kind: str, label: str, observed_at: datetime, now: datetime
+    *,
+    consent: Consent,
+    club: Club,
+    category: str,
+    kind: str,
+    label: str,
+    observed_at: datetime,
+    now: datetime,
+    place: Place | None = None,
 ) -> tuple[Observation, bool]:
     """Seal a member's observation into the person's vault and count it toward the
     member's reciprocity. Returns ``(observation, created)``: the same observation sent
@@ -186,15 +225,14 @@ def observation_contribute(
     Call inside the caller's transaction, with the consent already checked
     (``broker.access.check``) for ``vault.contribute:write``.
     """
-    check_observation(category=category, kind=kind, label=label, observed_at=observed_at, now=now)
+    check_observation(category=category, kind=kind, label=label, observed_at=observed_at, now=now, place=place)
     membership = membership_for(club=club, partner=consent.partner)
     rules = rules_of(club)
     if not rules.allows_contribution(category):
         raise CategoryNotAllowed(f"The club rules do not allow contributions in `{category}`.")
     keys = person_keys(consent.person)
-    fingerprint = keys.fingerprint(
-        Observation.RECORD_TYPE, club.uid, membership.uid, category, kind, label, observed_at.isoformat()
-    )
+    identity = [Observation.RECORD_TYPE, club.uid, membership.uid, category, kind, label, observed_at.isoformat()]
+    fingerprint = keys.fingerprint(*identity, *(place or ()))
     existing = Observation.objects.filter(owner=consent.person, fingerprint=fingerprint).first()
     if existing is not None:
         return existing, False
@@ -208,7 +246,7 @@ def observation_contribute(
     observation = Observation.objects.create(
         id=observation_id,
         owner=consent.person,
-        sealed=keys.seal(Observation.RECORD_TYPE, observation_id, {"category": category, "kind": kind, "label": label}),
+        sealed=keys.seal(Observation.RECORD_TYPE, observation_id, _payload(category, kind, label, place)),
         fingerprint=fingerprint,
         source=consent.partner.audience,
         club=club,
@@ -216,14 +254,55 @@ def observation_contribute(
         observed_at=observed_at,
     )
     _count_contribution(membership, category, now.date())
+    segments.facts_refresh(club=club, person=consent.person, keys=keys)
+    _announce_changed(consent.person, since=observed_at)
     return observation, True
 
 
-def observation_delete(*, person, observation_id: uuid.UUID) -> None:
-    """The person deletes an observation about her: gone from every later read."""
-    deleted, _ = Observation.objects.filter(owner=person, id=observation_id).delete()
-    if not deleted:
+def _own_observation(person, observation_id: uuid.UUID) -> Observation:
+    observation = Observation.objects.select_related("club").filter(owner=person, id=observation_id).first()
+    if observation is None:
         raise ObservationNotFound()
+    return observation
+
+
+@transaction.atomic
+def observation_delete(*, person, observation_id: uuid.UUID) -> None:
+    """The person deletes an observation about her: gone from every later read, the
+    club view and the segment statistics alike."""
+    observation = _own_observation(person, observation_id)
+    club, observed_at = observation.club, observation.observed_at
+    observation.delete()
+    segments.facts_refresh(club=club, person=person)
+    _announce_changed(person, since=observed_at)
+
+
+@transaction.atomic
+def observation_correct(*, person, observation_id: uuid.UUID, category: str, kind: str, label: str) -> Observation:
+    """The person corrects what a member said about her (category, kind or label). The
+    time, place and source stay; every later read sees the correction."""
+    observation = _own_observation(person, observation_id)
+    check_observation(
+        category=category, kind=kind, label=label, observed_at=observation.observed_at, now=timezone.now()
+    )
+    keys = person_keys(person)
+    place = observation.open(keys).get("place")
+    observation.sealed = keys.seal(
+        Observation.RECORD_TYPE,
+        observation.id,
+        _payload(category, kind, label, (place["lat"], place["lon"]) if place else None),
+    )
+    observation.save(update_fields=["sealed"])
+    segments.facts_refresh(club=observation.club, person=person, keys=keys)
+    _announce_changed(person, since=observation.observed_at)
+    return observation
+
+
+def _announce_changed(person, *, since: datetime) -> None:
+    """Observations are her data: tell the apps that derive from her vault (her interest
+    timeline), as the vault's importers do, through ``settings.VAULT["ON_NEW_RECORDS"]``."""
+    for path in settings.VAULT.get("ON_NEW_RECORDS", ()):
+        import_string(path)(person, since=since)
 
 
 def read_settle(*, club: Club, rules: RuleVersion, reader: Membership, person, items: list[dict]) -> list[uuid.UUID]:

@@ -16,6 +16,8 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from config import outages
+
 logger = logging.getLogger("eidetic.api")
 
 DRF_CODES = {
@@ -37,6 +39,8 @@ def error_body(code: str, message: str, **extra) -> dict:
 
 
 def exception_handler(exc, context):
+    if outages.is_outage(exc):  # a database or Redis that is down: 503, try again
+        return outages.outage_response(context["request"], exc)
     code = getattr(exc, "code", None)
     status = getattr(exc, "status", None)
     if isinstance(code, str) and isinstance(status, int) and not isinstance(exc, exceptions.APIException):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sys
+
 from django.http import JsonResponse
 from django.shortcuts import render
 
+from config import outages
 from config.api_errors import error_body
 
 
@@ -31,6 +34,10 @@ def page_not_found(request, exception=None):
 
 
 def server_error(request):
+    # Django calls this while handling the exception: a dependency outage becomes a 503.
+    exc = sys.exc_info()[1]
+    if outages.is_outage(exc):
+        return outages.outage_response(request, exc)
     return _render(
         request,
         500,

@@ -31,6 +31,7 @@ from insights.scoring import (
     advance,
     history_entry,
     moment_evidence,
+    observation_evidence,
     social_evidence,
     week_ceil,
     week_floor,
@@ -94,8 +95,20 @@ def derive_evidence(person, recompute_from: datetime | None, earlier: list[Histo
         found = social_evidence(item, taxonomy=taxonomy)
         if found is not None:
             evidence.append(found)
+    observations = _club_observations(person, recompute_from)
+    for item in observations:
+        found = observation_evidence(item, taxonomy=taxonomy)
+        if found is not None:
+            evidence.append(found)
     evidence.sort(key=lambda item: item.sort_key)
-    return Derived(evidence, fresh_history, len(moments) + len(social))
+    return Derived(evidence, fresh_history, len(moments) + len(social) + len(observations))
+
+
+def _club_observations(person, start: datetime | None) -> list[dict[str, Any]]:
+    """What club members observed about her: her data once contributed (``club`` app)."""
+    from club.selectors import observations_for_insights  # the club builds on the broker, as insights do
+
+    return observations_for_insights(person, start=start)
 
 
 def _placed(moment: dict[str, Any]) -> tuple[float, float] | None:

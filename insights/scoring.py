@@ -39,6 +39,9 @@ NEGLIGIBLE = 1e-6
 
 SENTIMENT_FACTORS = {"loves": 2.0, "likes": 1.0, "neutral": 0.5, "dislikes": -0.5, "loathes": -1.0}
 SOCIAL_KIND_FACTORS = {"interest": 1.5, "post": 1.0, "like": 0.75, "connection": 0.25}
+# A club member's observation: a purchase says more than a product looked at; a life
+# event ("moved house") hints at needs more than at tastes.
+OBSERVATION_KIND_FACTORS = {"purchase": 1.5, "product_interest": 1.0, "life_event": 0.75}
 PLACE_FIT_FACTOR = 1.3
 FREE_TIME_FACTOR = 1.25
 WORKING_HOURS_FACTOR = 0.8
@@ -234,6 +237,20 @@ def social_evidence(item: dict[str, Any], *, taxonomy: Taxonomy) -> Evidence | N
     reasons = {"kind": kind, "keywords": {t: list(k) for t, k in match.keywords_by_topic.items()}}
     contributions = dict.fromkeys(match.keywords_by_topic, factor)
     return Evidence("social_item", item["id"], item["occurred_at"], contributions, reasons)
+
+
+def observation_evidence(item: dict[str, Any], *, taxonomy: Taxonomy) -> Evidence | None:
+    """What a club member observed about her (now her data, which she can correct or
+    delete): its label and category matched against the taxonomy, weighted by kind."""
+    category = (item.get("category") or "").replace("_", " ").replace(".", " ")
+    match = taxonomy.match(item.get("label") or "", category)
+    if not match.keywords_by_topic:
+        return None
+    kind = item.get("kind") or "product_interest"
+    factor = OBSERVATION_KIND_FACTORS.get(kind, 1.0)
+    reasons = {"kind": kind, "keywords": {t: list(k) for t, k in match.keywords_by_topic.items()}}
+    contributions = dict.fromkeys(match.keywords_by_topic, factor)
+    return Evidence("club_observation", item["id"], item["occurred_at"], contributions, reasons)
 
 
 class Trail:

@@ -6,14 +6,17 @@ from celery import shared_task
 from django.contrib.auth import get_user_model
 from django.utils.dateparse import parse_datetime
 
+from config.retries import RETRY_ON_TRANSIENT_ERRORS
 from insights import services
 
 
-@shared_task(acks_late=True)
+@shared_task(acks_late=True, **RETRY_ON_TRANSIENT_ERRORS)
 def update_interests(person_id: int, since: str | None) -> dict[str, int]:
     """Incremental update from ``since`` (ISO 8601), or a full rebuild when None.
 
     A person erased meanwhile has nothing left to update: the task ends quietly.
+    Idempotent: the update replaces everything from ``since`` on, under her profile's row
+    lock, so running it twice leaves the same timeline as running it once.
     """
     person = get_user_model().objects.filter(pk=person_id, erased_at__isnull=True).first()
     if person is None:

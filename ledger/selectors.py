@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -18,6 +19,7 @@ from ledger.errors import CheckpointNotFound, EntryNotFound, EntryNotSequenced, 
 from ledger.models import Anchor, Checkpoint, Entry, PendingEntry
 
 RECEIPT_FORMAT = "eidetic-ledger-receipt/1"
+PROGRESS_EVERY = 2000
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,11 @@ def checkpoints() -> list[Checkpoint]:
 
 def latest_anchor_of(checkpoint: Checkpoint) -> Anchor | None:
     return checkpoint.anchors.order_by("-created_at").first()
+
+
+def latest_anchor() -> Anchor | None:
+    """The newest anchor of any checkpoint (the latest checkpoint may not be anchored yet)."""
+    return Anchor.objects.select_related("checkpoint").order_by("-created_at").first()
 
 
 def verifier_key() -> str:
@@ -251,8 +258,13 @@ def balance_of(party: str, *, currency: str = "credits") -> Decimal:
 # --- verification ------------------------------------------------------------------------------
 
 
-def verify_database(*, progress: bool = False, check_anchors: bool = True):
-    """Run the auditor's verifier over the database (entries, checkpoints, anchors); return its Report."""
+def verify_database(
+    *, progress: bool = False, check_anchors: bool = True, on_progress: Callable[[int], None] | None = None
+):
+    """Run the auditor's verifier over the database (entries, checkpoints, anchors); return its Report.
+
+    ``on_progress(entries read so far)`` is called every ``PROGRESS_EVERY`` entries (for the portal's job page).
+    """
     from ledger import verify
     from ledger.anchoring import get_anchor
 
@@ -267,6 +279,8 @@ def verify_database(*, progress: bool = False, check_anchors: bool = True):
     def stream():
         for seq, data, leaf in rows:
             witness.extend(leaf)
+            if on_progress is not None and seq % PROGRESS_EVERY == 0 and seq:
+                on_progress(seq)
             yield seq, bytes(data)
 
     return verifier.run(

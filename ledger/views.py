@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
 
-from ledger import entries, selectors
+from ledger import entries, selectors, verification
 from ledger.errors import CheckpointNotFound, EntryNotFound, EntryNotSequenced
+from ledger.models import VerificationRun
 
 BROWSE_PAGE = 50
 
@@ -27,6 +35,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "anchor": selectors.latest_anchor_of(checkpoint) if checkpoint else None,
         "size": selectors.sequenced_size(),
         "key": selectors.verifier_key(),
+        "last_anchor": selectors.latest_anchor(),
     }
     return render(request, "ledger/index.html", context)
 
@@ -113,3 +122,63 @@ def receipt(request: HttpRequest, entry_id: uuid.UUID) -> HttpResponse:
     response = JsonResponse(document, json_dumps_params={"indent": 2})
     response["Content-Disposition"] = f'attachment; filename="eidetic-receipt-{entry_id}.json"'
     return response
+
+
+# --- verification runs (auditors and Eidetic staff) ------------------------------------------
+
+
+def auditor_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Signed in as an auditor or as Eidetic staff: a full run reads the whole log, so it is
+    not offered to anonymous visitors (who can verify with the public API instead)."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not (request.user.role == request.user.Role.AUDITOR or request.user.is_staff):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _run_or_404(run_id: uuid.UUID) -> VerificationRun:
+    try:
+        return verification.verification_run(run_id)
+    except VerificationRun.DoesNotExist:
+        raise Http404("no such run") from None
+
+
+@require_http_methods(["GET", "POST"])
+@auditor_required
+def verification_list(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        run = verification.verification_start()
+        return redirect("ledger:verification", run_id=run.id)
+    return render(request, "ledger/verification_list.html", {"runs": verification.verification_runs()})
+
+
+@require_GET
+@auditor_required
+def verification_detail(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
+    run = _run_or_404(run_id)
+    status_url = reverse("ledger:verification_status", kwargs={"run_id": run.id})
+    return render(request, "ledger/verification_detail.html", {"job": run, "status_url": status_url})
+
+
+@never_cache
+@require_GET
+@auditor_required
+def verification_status(request: HttpRequest, run_id: uuid.UUID) -> JsonResponse:
+    run = _run_or_404(run_id)
+    return JsonResponse(
+        {
+            "id": str(run.id),
+            "status": run.status,
+            "status_label": run.get_status_display(),
+            "processed": run.processed,
+            "total": run.total,
+            "percent": run.progress_percent,
+            "finished": run.finished,
+            "verified": run.verified,
+        }
+    )

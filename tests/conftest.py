@@ -2,18 +2,23 @@
 
 Tests that need a real PostgreSQL or Redis are marked ``postgres`` / ``redis``; they skip
 when the server is not configured, unless EIDETIC_REQUIRE_SERVICES=1 (as in CI's second
-run), where a missing server fails them instead.
+run), where a missing server fails them instead. Tests marked ``browser`` (tests/e2e) need
+Debian's Chromium and Playwright, and are treated the same way.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
+from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.db import connection
 
 REQUIRE_SERVICES = os.environ.get("EIDETIC_REQUIRE_SERVICES") == "1"
+# Debian's browser, driven by Playwright (whose own browser download is never used).
+CHROMIUM = Path(os.environ.get("EIDETIC_CHROMIUM", "/usr/bin/chromium"))
 
 
 def pytest_collection_modifyitems(config, items):
@@ -31,6 +36,18 @@ def pytest_runtest_setup(item):
     if item.get_closest_marker("redis") and not getattr(settings, "REDIS_URL", None):
         message = "needs Redis: set REDIS_URL"
         pytest.fail(message) if REQUIRE_SERVICES else pytest.skip(message)
+    if item.get_closest_marker("browser"):
+        message = _browser_missing()
+        if message:
+            pytest.fail(message) if REQUIRE_SERVICES else pytest.skip(message)
+
+
+def _browser_missing() -> str | None:
+    if not CHROMIUM.exists():
+        return f"needs Chromium at {CHROMIUM}: apt-get install chromium (or set EIDETIC_CHROMIUM)"
+    if importlib.util.find_spec("playwright") is None:
+        return "needs Playwright for Python: pip install -e .[dev]"
+    return None
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -300,11 +301,19 @@ def test_stack_script_starts_serves_and_stops():
         assert started.returncode == 0, started.stdout + started.stderr
         status, body = _get(f"http://127.0.0.1:{port}/health/ready")
         assert status == 200, body
+        # The worker's first heartbeat (sent when it is ready) may come a moment after gunicorn.
+        deadline = time.monotonic() + 20
+        while json.loads(body)["status"] != "ok" and time.monotonic() < deadline:
+            time.sleep(0.5)
+            status, body = _get(f"http://127.0.0.1:{port}/health/ready")
         assert {name: check["status"] for name, check in json.loads(body)["checks"].items()} == {
             "database": "ok",
             "keys_database": "ok",
             "redis": "ok",
-        }
+            "worker_heartbeat": "ok",
+            "ledger_sequencer": "ok",
+            "ledger_anchor": "ok",
+        }, body
         assert _get(f"http://127.0.0.1:{port}/health/live") == (200, '{"status": "ok"}')
         login_status, _ = _get(f"http://127.0.0.1:{port}/accounts/login/")
         assert login_status == 200

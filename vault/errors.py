@@ -43,3 +43,10 @@ class ImportMalformed(VaultError):
     """The file could not be read; nothing from it was stored."""
 
     code = "ImportMalformed"
+
+
+class ExportNotReady(VaultError):
+    """This export has not finished yet."""
+
+    code = "ExportNotReady"
+    status = 409

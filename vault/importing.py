@@ -16,8 +16,9 @@ from collections.abc import Callable
 from pathlib import Path, PurePath
 from typing import IO, Any
 
+import kombu.exceptions
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -114,7 +115,13 @@ def start_import(*, person, upload: IO[bytes] | Any, filename: str, format: str 
 def _enqueue(job: ImportJob) -> None:
     from vault.tasks import run_import as run_import_task  # the task module imports this one
 
-    run_import_task.delay(str(job.id))
+    try:
+        run_import_task.delay(str(job.id))
+    except kombu.exceptions.OperationalError:
+        # The task queue (Redis) is unreachable: nobody would ever run this job, so it is
+        # not kept (nor its sealed upload); the error becomes a 503 (config.outages).
+        ImportJob.objects.filter(pk=job.pk).delete()
+        raise
     # With eager Celery the job has already run: let the caller's object show it.
     job.refresh_from_db()
 
@@ -223,11 +230,14 @@ def _parse_and_store(job: ImportJob, on_progress: ProgressCallback | None) -> St
     importer = importer_for(job.format)
     parsed: ParsedImport = importer.parse(content)
     total = parsed.item_count
-    # The sealed upload goes now, not at the end: SQLite rewrites a whole row on UPDATE,
-    # so every progress update would otherwise rewrite the file's bytes too (50 updates
-    # of a 20 MB upload = 1 GB written). The price: a worker that dies from here on
-    # leaves a job that asks for the file again (see above) instead of retrying it.
-    _set_progress(job, total_items=total, processed_items=0, sealed_upload=None)
+    # SQLite rewrites a whole row on UPDATE, so there every progress update would rewrite
+    # the file's bytes too (50 updates of a 20 MB upload = 1 GB written): the sealed upload
+    # goes now, and a worker that dies from here on leaves a job that asks for the file
+    # again. PostgreSQL keeps an unchanged large value out of line and does not rewrite it:
+    # the upload stays until the job finishes, so a job whose worker died is run again
+    # from it (acks_late redelivery) and its records are stored exactly once.
+    early_clear = {"sealed_upload": None} if connections["default"].vendor == "sqlite" else {}
+    _set_progress(job, total_items=total, processed_items=0, **early_clear)
     del data, content
 
     def report(done: int) -> None:

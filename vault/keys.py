@@ -136,7 +136,8 @@ def create_vault_key(owner_uid: UUID) -> VaultKey:
 
 
 def keys_for_uid(owner_uid: UUID) -> PersonKeys:
-    row = VaultKey.objects.filter(owner_uid=owner_uid).values_list("kek_id", "wrapped_dek").first()
+    # A slice, not .first(): owner_uid is unique, and ordering only adds compile time.
+    row = next(iter(VaultKey.objects.filter(owner_uid=owner_uid).values_list("kek_id", "wrapped_dek")[:1]), None)
     if row is None:
         _cache.forget(owner_uid)
         raise VaultKeyMissing()

@@ -175,3 +175,72 @@ class PrivacyZone(SealedRecord):
 
     class Meta(SealedRecord.Meta):
         ordering = ["created_at"]
+
+
+class BackgroundJob(models.Model):
+    """What every long piece of portal work records, so its page can show progress and
+    survive a reload: status, how far it got, and a code (never content) when it failed."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting"
+        RUNNING = "running", "Working"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    UNFINISHED = (Status.PENDING, Status.RUNNING)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    total_items = models.PositiveIntegerField(default=0)
+    processed_items = models.PositiveIntegerField(default=0)
+    error_code = models.CharField(max_length=40, blank=True)
+    error_detail = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at"]
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def progress_percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.total_items:
+            return 0
+        return min(99, int(100 * self.processed_items / self.total_items))
+
+
+class ExportJob(BackgroundJob):
+    """Her export, built by a worker. The finished document is sealed under her own key
+    (it is all her data, opened) and only unsealed as she downloads it; erasure deletes it."""
+
+    RECORD_TYPE = "export_job"
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    sealed_document = models.BinaryField(null=True, blank=True)
+    size_bytes = models.PositiveBigIntegerField(default=0)
+
+    class Meta(BackgroundJob.Meta):
+        constraints = [
+            # At most one unfinished export per person: starting twice returns the same job.
+            models.UniqueConstraint(
+                fields=["owner"], condition=models.Q(status__in=["pending", "running"]), name="one_unfinished_export"
+            ),
+        ]
+
+
+class KeyRotation(BackgroundJob):
+    """A master key (KEK) rotation started from the operations page: re-wraps every data key.
+
+    ``kek_id`` is fixed before the first re-wrap, so a worker that restarts the job carries
+    on under the same master key instead of making another one."""
+
+    generate_new_key = models.BooleanField(default=True)
+    kek_id = models.CharField(max_length=16, blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from django.db.models import F, Q, QuerySet, Window
+from django.db.models import Count, F, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from vault.keys import PersonKeys, keys_for
@@ -86,10 +86,12 @@ def effective_zones_of(person, *, keys: PersonKeys | None = None) -> list[Effect
     keys = keys or keys_for(person)
     secret = keys.secret_for("privacy-zones")
     zones = []
-    for row in PrivacyZone.objects.filter(owner=person).only("id", "sealed"):
-        data = row.open(keys)
+    # Tuples, unordered: read on every partner call, and the order of zones does not matter.
+    rows = PrivacyZone.objects.filter(owner=person).order_by().values_list("id", "sealed")
+    for zone_id, sealed in rows:
+        data = keys.unseal(PrivacyZone.RECORD_TYPE, zone_id, sealed)
         zone = Zone(lat=data["lat"], lon=data["lon"], radius_m=data["radius_m"])
-        zones.append(effective_zone(zone, secret, str(row.id)))
+        zones.append(effective_zone(zone, secret, str(zone_id)))
     return zones
 
 
@@ -273,7 +275,8 @@ def sampled_trackpoints_of(person, *, track: Track | None = None, limit: int = 3
     queryset = Trackpoint.objects.filter(owner=person)
     if track is not None:
         queryset = queryset.filter(track=track)
-    total = queryset.count()
+    # A track knows its size (the importer counts it): one query less per track card.
+    total = track.point_count if track is not None and track.point_count else queryset.count()
     if total > limit:
         step = (total - 1) / max(limit - 1, 1)
         wanted = sorted({round(i * step) + 1 for i in range(limit)})
@@ -282,6 +285,38 @@ def sampled_trackpoints_of(person, *, track: Track | None = None, limit: int = 3
     keys = keys_for(person)
     rows = queryset.order_by("recorded_at", "id").only("id", "recorded_at", "sealed")
     return [_open_point(keys, row) for row in rows]
+
+
+def sampled_outlines_of(person, tracks: list[Track], *, limit: int) -> dict[UUID, list[OpenedPoint]]:
+    """``sampled_trackpoints_of`` for a page of track cards at once, in two queries however
+    many tracks: the points per track, then the sampled rows of all of them (numbered over
+    the tracks in order, so that one window condition picks every track's samples)."""
+    if not tracks:
+        return {}
+    mine = Trackpoint.objects.filter(owner=person, track__in=[track.id for track in tracks])
+    counts = dict(mine.values_list("track_id").annotate(n=Count("id")).values_list("track_id", "n"))
+    wanted: list[int] = []
+    offset = 0
+    for track_id in sorted(counts):  # the same order as the window's, below
+        total = counts[track_id]
+        if total > limit:
+            step = (total - 1) / max(limit - 1, 1)
+            wanted += sorted({offset + round(i * step) + 1 for i in range(limit)})
+        else:
+            wanted += range(offset + 1, offset + total + 1)
+        offset += total
+    order = [F("track_id").asc(), F("recorded_at").asc(), F("id").asc()]
+    rows = (
+        mine.annotate(row_number=Window(RowNumber(), order_by=order))
+        .filter(row_number__in=wanted)
+        .order_by(*order)
+        .only("id", "track_id", "recorded_at", "sealed")
+    )
+    keys = keys_for(person)
+    outlines: dict[UUID, list[OpenedPoint]] = {track.id: [] for track in tracks}
+    for row in rows:
+        outlines[row.track_id].append(_open_point(keys, row))
+    return outlines
 
 
 def trackpoints_in_windows(person, windows: list[tuple[datetime, datetime]]) -> list[OpenedPoint]:

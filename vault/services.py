@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,7 +11,7 @@ from django.db import transaction
 
 from vault import keys as vault_keys
 from vault.keys import keys_for
-from vault.models import ImportJob, Moment, PrivacyZone, SocialItem, Track, Trackpoint
+from vault.models import ExportJob, ImportJob, Moment, PrivacyZone, SocialItem, Track, Trackpoint
 from vault.selectors import moments_of, social_items_of, trackpoints_of, zones_of
 
 EXPORT_FORMAT = "eidetic-export/1"
@@ -52,11 +53,13 @@ def zone_delete(*, person, zone_id: uuid.UUID) -> bool:
     return bool(deleted)
 
 
-def export_person_data(person) -> dict[str, Any]:
+def export_person_data(person, *, progress: Callable[[], None] | None = None) -> dict[str, Any]:
     """Everything the person holds, opened, as one JSON-ready document (GDPR Art. 15/20).
 
     The format is documented in docs/export-format.md; dates are ISO 8601 UTC.
+    ``progress`` is called once per track and once per other part (see ``export_steps``).
     """
+    step = progress or (lambda: None)
     tracks = []
     for track in Track.objects.filter(owner=person).order_by("started_at"):
         points = trackpoints_of(person, track=track)
@@ -80,8 +83,11 @@ def export_person_data(person) -> dict[str, Any]:
                 ],
             }
         )
+        step()
     moments = [{**item, "occurred_at": item["occurred_at"].isoformat()} for item in moments_of(person).items]
+    step()
     social = [{**item, "occurred_at": item["occurred_at"].isoformat()} for item in social_items_of(person).items]
+    step()
     zones = [{**zone, "id": str(zone["id"])} for zone in zones_of(person)]
     return {
         "format": EXPORT_FORMAT,
@@ -104,11 +110,16 @@ def export_person_data(person) -> dict[str, Any]:
     }
 
 
+def export_steps(person) -> int:
+    """How many times ``export_person_data`` calls ``progress``: each track, moments, social items."""
+    return Track.objects.filter(owner=person).count() + 2
+
+
 def shred_vault(person) -> None:
     """Crypto-shred, then delete: the data key goes first, so that whatever ciphertext
     survives (a crash before the deletes, a backup, a replica) never opens again.
     Idempotent."""
     vault_keys.shred(person.uid)
     with transaction.atomic():
-        for model in (Trackpoint, Track, Moment, SocialItem, PrivacyZone, ImportJob):
+        for model in (Trackpoint, Track, Moment, SocialItem, PrivacyZone, ImportJob, ExportJob):
             model.objects.filter(owner=person).delete()

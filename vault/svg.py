@@ -88,11 +88,16 @@ def track_outline(
     width: int = 320,
     height: int = 200,
     title: str = "Track outline",
+    description: str = "",
 ) -> SafeString:
-    """The track as a polyline, start and end marked, privacy zones as dashed circles."""
+    """The track as a polyline, start and end marked, privacy zones as dashed circles.
+    ``description`` (the page's text alternative in one sentence) becomes the ``<desc>``."""
+    label = f"{title}. {description}" if description else title
+    desc = f"<desc>{escape(description)}</desc>" if description else ""
     head = (
         f'<svg class="track-svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-        f'role="img" aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">'
+        f'role="img" aria-label="{escape(label)}" xmlns="http://www.w3.org/2000/svg">'
+        f"<title>{escape(title)}</title>{desc}"
         f'<rect class="svg-ground" width="{width}" height="{height}" rx="6"/>'
     )
     if not points:

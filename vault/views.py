@@ -36,9 +36,9 @@ from vault.svg import Circle, LatLon, heart_rate_chart, track_outline, zone_prev
 T = TypeVar("T")
 TRACKS_PER_PAGE = 9
 # How many points are opened to draw: a track card, a track's own page, the zone previews.
-OUTLINE_POINTS = 100
+OUTLINE_POINTS = 80
 DETAIL_POINTS = 3000
-ZONE_CONTEXT_POINTS = 1200
+ZONE_CONTEXT_POINTS = 600  # enough dots to recognise her places in a 240-pixel preview
 # Other apps add their own cards to the dashboard by shipping one of these templates
 # (they render with the dashboard's context; use your own template tags for your data).
 DASHBOARD_PANELS = (
@@ -198,11 +198,11 @@ def track_list(request: HttpRequest) -> HttpResponse:
     person = request.user
     page = Paginator(selectors.tracks_of(person), TRACKS_PER_PAGE).get_page(request.GET.get("page"))
     zones = _circles(person) if page.object_list else []
+    outlines = selectors.sampled_outlines_of(person, list(page.object_list), limit=OUTLINE_POINTS)
     tracks = []
     for track in page.object_list:
         opened = selectors.open_track(person, track)
-        points = selectors.sampled_trackpoints_of(person, track=track, limit=OUTLINE_POINTS)
-        outline = track_outline(points, zones, title=f"Outline of {opened.get('name') or 'the track'}")
+        outline = track_outline(outlines[track.id], zones, title=f"Outline of {opened.get('name') or 'the track'}")
         tracks.append({**opened, "svg": outline, "duration": _duration_text(track)})
     return render(request, "vault/track_list.html", {"page": page, "tracks": tracks})
 
@@ -215,9 +215,21 @@ def track_detail(request: HttpRequest, track_id: UUID) -> HttpResponse:
     # Long tracks are sampled: a few thousand points draw and measure the track faithfully.
     points = selectors.sampled_trackpoints_of(person, track=track, limit=DETAIL_POINTS)
     heart_rates = [(p.recorded_at, p.hr) for p in points if p.hr is not None]
+    zones = selectors.zones_of(person)
+    zone_rows = [{**zone, "inside": _points_inside(points, zone)} for zone in zones]
+    description = (
+        f"{len(points)} points from {track.started_at:%H:%M} to {track.ended_at:%H:%M} UTC; "
+        f"{len(zones)} privacy zone{'s' * (len(zones) != 1)} drawn as dashed circles, "
+        f"{sum(row['inside'] for row in zone_rows)} of the points inside them."
+    )
+    circles = [Circle(zone["lat"], zone["lon"], zone["radius_m"]) for zone in zones]
     context = {
         "track": {**selectors.open_track(person, track), "duration": _duration_text(track)},
-        "map_svg": track_outline(points, _circles(person), width=640, height=400, title="Map of the track"),
+        "map_svg": track_outline(
+            points, circles, width=640, height=400, title="Map of the track", description=description
+        ),
+        "map_description": description,
+        "zone_rows": zone_rows,
         "hr_svg": heart_rate_chart(heart_rates, title="Heart rate over the track"),
         "distance_km": _distance_m(points) / 1000,
         "hr_avg": round(sum(hr for _, hr in heart_rates) / len(heart_rates)) if heart_rates else None,
@@ -225,6 +237,16 @@ def track_detail(request: HttpRequest, track_id: UUID) -> HttpResponse:
         "devices": sorted({p.device for p in points if p.device}),
     }
     return render(request, "vault/track_detail.html", context)
+
+
+def _points_inside(points: list[selectors.OpenedPoint], zone: dict[str, Any]) -> int:
+    """How many of the drawn points fall in the zone's circle (as drawn: the shared cut-off
+    has randomised edges, so this is what she sees, not the exact filter)."""
+    count = 0
+    for point in points:
+        east, north = offset_metres(zone["lat"], zone["lon"], point.lat, point.lon)
+        count += east * east + north * north <= zone["radius_m"] ** 2
+    return count
 
 
 def _duration_text(track: Track) -> str:
@@ -379,12 +401,6 @@ def zone_delete(request: HttpRequest, zone_id: UUID) -> HttpResponse:
 
 
 # --- export -------------------------------------------------------------------------------------
-
-
-@require_GET
-@person_required
-def export(request: HttpRequest) -> HttpResponse:
-    return render(request, "vault/export.html")
 
 
 @never_cache

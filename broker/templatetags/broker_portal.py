@@ -5,8 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import template
+from django.utils import timezone
 
-from broker import portal_queries
+from broker import charts, portal_queries
 from broker.catalogue import PURPOSES, SCOPES
 from broker.models import Consent
 
@@ -74,7 +75,8 @@ def data_life_text(consent: Consent) -> str:
         return "for as long as they like"
     if consent.data_life_value == 0:
         return "not at all (they must delete it once used)"
-    return f"for {consent.data_life_value} {consent.get_data_life_unit_display()}"
+    unit = consent.get_data_life_unit_display()  # "days", "months", "years"
+    return f"for {consent.data_life_value} {unit[:-1] if consent.data_life_value == 1 else unit}"
 
 
 @register.filter
@@ -86,4 +88,9 @@ def price_text(consent: Consent) -> str:
 
 @register.inclusion_tag("broker/_summary.html")
 def broker_summary(person) -> dict:
-    return {"summary": portal_queries.summary_of_person(person=person)}
+    months = charts.month_series(portal_queries.earnings_by_month(person=person), until=timezone.localdate(), limit=6)
+    return {
+        "summary": portal_queries.summary_of_person(person=person),
+        "months": months,
+        "chart": charts.earnings_chart(months, width=480, height=180, title="Credits earned, last months"),
+    }

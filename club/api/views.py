@@ -6,6 +6,7 @@ The person's own endpoints use her browser session, like ``/api/v1/me/consents``
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from uuid import UUID
 
 from django.db import transaction
@@ -22,9 +23,9 @@ from broker.api.data import parse_time
 from broker.api.serializers import ErrorSerializer
 from broker.api.views import PersonAPIView
 from broker.errors import BrokerError
-from club import selectors, services
+from club import introductions, segments, selectors, services
 from club.api import serializers as s
-from club.errors import InvalidObservation
+from club.errors import InvalidIntroduction, InvalidObservation, InvalidSegmentQuery
 from vault.selectors import person_keys
 
 CONTRIBUTE = "vault.contribute:write"
@@ -80,6 +81,7 @@ class ObservationsView(APIView):
                     label=data["label"],
                     observed_at=observed_at,
                     now=now,
+                    place=(data["lat"], data["lon"]) if "lat" in data else None,
                 )
                 access.record_allowed(consent=consent, scope=CONTRIBUTE, record_count=int(created), now=now)
         except BrokerError as error:
@@ -122,7 +124,7 @@ class ClubView(APIView):
             ),
             404: OpenApiResponse(ErrorSerializer, description="ClubNotFound"),
             409: OpenApiResponse(ErrorSerializer, description="NoRules"),
-            429: OpenApiResponse(ErrorSerializer, description="FrequencyExceeded"),
+            429: OpenApiResponse(ErrorSerializer, description="FrequencyExceeded, ReadQuotaExceeded (Retry-After)"),
         },
         tags=["club"],
     )
@@ -137,6 +139,7 @@ class ClubView(APIView):
             scope = access.check(consent=consent, scopes=[VIEW], start=start, end=end, now=now)
             membership = selectors.membership_for(club=club, partner=consent.partner)
             rules = selectors.rules_of(club)
+            selectors.check_read_quota(membership=membership, rules=rules, now=now)
             categories = selectors.consumable_categories(
                 membership=membership, rules=rules, requested=params.getlist("category"), now=now
             )
@@ -188,6 +191,21 @@ class MyObservationView(PersonAPIView):
         services.observation_delete(person=request.user, observation_id=observation_id)
         return Response(status=204)
 
+    @extend_schema(
+        operation_id="me_club_observation_correct",
+        request=s.ObservationCorrectionSerializer,
+        responses={204: None, 400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer},
+        tags=["me"],
+    )
+    def patch(self, request, observation_id: UUID):
+        """Correct an observation about you (category, kind, label): every later read and
+        statistic sees your version."""
+        serializer = s.ObservationCorrectionSerializer(data=request.data)
+        if not serializer.is_valid():
+            raise InvalidObservation(f"Invalid fields: {', '.join(sorted(serializer.errors))}.")
+        services.observation_correct(person=request.user, observation_id=observation_id, **serializer.validated_data)
+        return Response(status=204)
+
 
 class MemberRulesView(APIView):
     """For a member's server (HTTP Basic with its OAuth client): rules, standing, and
@@ -211,3 +229,113 @@ class MemberRulesView(APIView):
         club = selectors.club_by_uid(club_id)
         summary = selectors.member_summary(club=club, partner=request.auth.partner, now=access.clock())
         return Response(summary)
+
+
+class SegmentQueryView(APIView):
+    """For a member's server (HTTP Basic with its OAuth client): counts of the club's
+    consenting people by category x ~10 km region x week, with k-suppression and
+    Laplace noise, charged to the member's privacy budget."""
+
+    authentication_classes = [PartnerClientAuthentication]
+    permission_classes = [IsPartnerClient]
+
+    @extend_schema(
+        operation_id="club_segments_query",
+        summary="Segment statistics across the club's consenting people (differentially private)",
+        request=s.SegmentQueryInputSerializer,
+        responses={
+            200: s.SegmentAnswerSerializer,
+            400: OpenApiResponse(ErrorSerializer, description="InvalidSegmentQuery"),
+            401: ErrorSerializer,
+            403: OpenApiResponse(
+                ErrorSerializer,
+                description="NotClubMember, MemberSuspended, MemberExpelled, CategoryNotAllowed, ReciprocityRequired",
+            ),
+            404: OpenApiResponse(ErrorSerializer, description="ClubNotFound"),
+            409: OpenApiResponse(ErrorSerializer, description="NoRules"),
+            429: OpenApiResponse(ErrorSerializer, description="PrivacyBudgetExhausted (with Retry-After)"),
+        },
+        tags=["club"],
+    )
+    def post(self, request):
+        serializer = s.SegmentQueryInputSerializer(data=request.data)
+        if not serializer.is_valid():
+            raise InvalidSegmentQuery(f"Invalid fields: {', '.join(sorted(serializer.errors))}.")
+        data = serializer.validated_data
+        club = selectors.club_by_uid(data["club"])
+        answer = segments.segments_query(
+            club=club,
+            partner=request.auth.partner,
+            categories=data.get("categories"),
+            week_from=data["week_from"],
+            week_to=data["week_to"],
+            epsilon=data.get("epsilon"),
+            now=access.clock(),
+        )
+        query = answer.query
+        body = {
+            "club": club.uid,
+            "rules_version": selectors.rules_of(club).version,
+            "categories": query.categories,
+            "week_from": query.week_from,
+            "week_to": query.week_to,
+            "k": answer.k,
+            "epsilon": query.epsilon,
+            "sensitivity": query.sensitivity(),
+            "noise_scale": answer.noise_scale,
+            "budget_left": answer.budget_left,
+            "charge": answer.charge.uid,
+            "cells": answer.cells,
+        }
+        return Response(s.SegmentAnswerSerializer(body).data)
+
+
+def _consent_terms(terms) -> dict:
+    # A field's default skips validation: "0" would arrive as a (truthy) string.
+    return {**terms, "price_amount": Decimal(str(terms.get("price_amount", "0")))}
+
+
+class IntroductionsView(APIView):
+    """For a member's server: ask the club to send a consent request to each person of a
+    segment. Answers how many were asked; the people stay unknown until they approve."""
+
+    authentication_classes = [PartnerClientAuthentication]
+    permission_classes = [IsPartnerClient]
+
+    @extend_schema(
+        operation_id="club_introductions_request",
+        summary="Be introduced to the people of a segment (they get your consent request in their portal)",
+        request=s.IntroductionInputSerializer,
+        responses={
+            201: s.IntroductionOutputSerializer,
+            400: OpenApiResponse(ErrorSerializer, description="InvalidIntroduction, InvalidSegmentQuery"),
+            401: ErrorSerializer,
+            403: OpenApiResponse(
+                ErrorSerializer, description="NotClubMember, MemberSuspended, CategoryNotAllowed, ReciprocityRequired"
+            ),
+            404: OpenApiResponse(ErrorSerializer, description="ClubNotFound"),
+            409: OpenApiResponse(ErrorSerializer, description="SegmentTooSmall, NoRules"),
+            429: OpenApiResponse(ErrorSerializer, description="PrivacyBudgetExhausted"),
+        },
+        tags=["club"],
+    )
+    def post(self, request):
+        serializer = s.IntroductionInputSerializer(data=request.data)
+        if not serializer.is_valid():
+            raise InvalidIntroduction(f"Invalid fields: {', '.join(sorted(serializer.errors))}.")
+        data = serializer.validated_data
+        club = selectors.club_by_uid(data["club"])
+        client = request.auth
+        batch = introductions.introductions_request(
+            club=club,
+            partner=client.partner,
+            application=client.application,
+            categories=data.get("categories"),
+            week_from=data["week_from"],
+            week_to=data["week_to"],
+            consent_terms=_consent_terms(data["consent"]),
+            authorize={key: data[key] for key in ("redirect_uri", "code_challenge", "state")},
+            now=access.clock(),
+            epsilon=data.get("epsilon"),
+        )
+        return Response({"batch": str(batch.uid), "requests_sent": batch.requests_sent}, status=201)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from config.env import env, env_bool, env_int
+from config.env import env, env_bool, env_int, env_list
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 # Local, git-ignored state for embedded defaults: SQLite files, generated keys, uploads.
@@ -35,6 +35,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so it times and counts every answer (config/metrics.py).
+    "config.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -131,6 +133,9 @@ LEDGER = {
     # Sequence right after each appending transaction commits (a Celery task; inline where
     # Celery is eager). Beat also runs the sequencer every second either way.
     "SEQUENCE_ON_COMMIT": env_bool("LEDGER_SEQUENCE_ON_COMMIT", True),
+    # Complete-subtree hashes each process keeps in memory for proofs (they never change;
+    # see ledger.tree). 0 turns the cache off.
+    "NODE_CACHE_SIZE": env_int("LEDGER_NODE_CACHE_SIZE", 50_000),
 }
 
 BROKER = {
@@ -145,6 +150,10 @@ BROKER = {
     # Reads of one consent take its row lock only within this many reads of the frequency
     # limit (see broker.access._needs_lock): exact while fewer reads are in flight at once.
     "FREQUENCY_LOCK_MARGIN": env_int("BROKER_FREQUENCY_LOCK_MARGIN", 64),
+    # A consent request not answered within this many days lapses (it can no longer be granted).
+    "REQUEST_TTL_DAYS": env_int("BROKER_REQUEST_TTL_DAYS", 14),
+    # Idempotency-Key records are replayed for this long, then pruned (the key may be reused).
+    "IDEMPOTENCY_TTL_HOURS": env_int("BROKER_IDEMPOTENCY_TTL_HOURS", 24),
 }
 
 # --- REST API -------------------------------------------------------------------------
@@ -157,7 +166,16 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "EXCEPTION_HANDLER": "config.api_errors.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"auditor": "600/minute"},
+    # Every API view is throttled per caller (config/ratelimit.py): per OAuth application
+    # ("partner"), per signed-in person ("person"), else per address ("anon"); the public
+    # auditor API per address ("auditor"). Fixed windows in the shared cache.
+    "DEFAULT_THROTTLE_CLASSES": ["config.ratelimit.ClientRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "partner": env("API_RATE_PARTNER", "1200/minute"),
+        "person": env("API_RATE_PERSON", "300/minute"),
+        "anon": env("API_RATE_ANON", "120/minute"),
+        "auditor": env("API_RATE_AUDITOR", "600/minute"),
+    },
 }
 
 SPECTACULAR_SETTINGS = {
@@ -169,6 +187,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Every operation documents the 429 of the rate limits (config/api_schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api_schema.add_rate_limit_responses",
+    ],
 }
 
 # The toolkit's models are not swapped; naming them lets migrations that point at them
@@ -221,17 +244,78 @@ OAUTH2_PROVIDER = {
 }
 
 # --- Celery ---------------------------------------------------------------------------
+# A task is acknowledged only once it has run, and given back to the queue when its worker
+# dies (SIGKILL, OOM): every task is idempotent (see each task's docstring), so running
+# one twice is safe while losing one is not. One task in hand per worker process.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# With late acks, a task in hand when the broker connection drops is redelivered, so the
+# worker stops it rather than finishing it twice.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# A hung task is stopped long before Redis' visibility timeout (production: 3600 s)
+# would hand it to a second worker.
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 1500)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 1800)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_IMPORTS = ["config.tasks"]
+
+
+def _every(seconds: float, task: str) -> dict:
+    # A periodic run that waited in the queue longer than its own period is dropped, so a
+    # worker outage does not leave thousands of identical runs to work through.
+    return {"task": task, "schedule": timedelta(seconds=seconds), "options": {"expires": max(seconds, 5)}}
+
+
 CELERY_BEAT_SCHEDULE = {
-    "ledger-sequence": {"task": "ledger.tasks.sequence_pending", "schedule": timedelta(seconds=1)},
-    "ledger-checkpoint": {"task": "ledger.tasks.maybe_sign_checkpoint", "schedule": timedelta(seconds=10)},
-    "broker-webhooks": {"task": "broker.tasks.sweep_webhooks", "schedule": timedelta(seconds=30)},
-    "broker-expiry": {"task": "broker.tasks.expire_consents", "schedule": timedelta(minutes=1)},
+    "worker-heartbeat": _every(10, "config.tasks.worker_heartbeat"),
+    "ledger-sequence": _every(1, "ledger.tasks.sequence_pending"),
+    "ledger-checkpoint": _every(10, "ledger.tasks.maybe_sign_checkpoint"),
+    "ledger-anchor": _every(60, "ledger.tasks.anchor_latest_checkpoint"),
+    "broker-webhooks": _every(30, "broker.tasks.sweep_webhooks"),
+    "broker-expiry": _every(60, "broker.tasks.expire_consents"),
 }
+
+# --- Operations: health, metrics, rate limits (docs/operations.md) ---------------------
+HEALTH_CHECKS = {
+    "database": "config.health.database",
+    "keys_database": "config.health.keys_database",
+    "redis": "config.health.redis_server",
+    "worker_heartbeat": "config.health.worker_heartbeat",
+    "ledger_sequencer": "config.health.ledger_sequencer",
+    "ledger_anchor": "config.health.ledger_anchor",
+}
+HEALTH = {
+    "WORKER_HEARTBEAT_MAX_AGE": env_int("HEALTH_WORKER_HEARTBEAT_MAX_AGE", 60),
+    "LEDGER_PENDING_MAX_AGE": env_int("HEALTH_LEDGER_PENDING_MAX_AGE", 30),
+    "ANCHOR_MAX_LAG": env_int("HEALTH_ANCHOR_MAX_LAG", 3600),
+    # Down but not a reason to stop serving: /health/ready stays 200, status "degraded".
+    "ADVISORY": env_list("HEALTH_ADVISORY_CHECKS", ["worker_heartbeat", "ledger_sequencer", "ledger_anchor"]),
+}
+
+METRICS = {
+    # /metrics answers loopback callers without a proxy in between, and anyone presenting
+    # this bearer token; everyone else gets a 404.
+    "TOKEN": env("METRICS_TOKEN"),
+    # Turn off when a proxy on this host forwards public requests without X-Forwarded-For.
+    "ALLOW_LOOPBACK": env_bool("METRICS_ALLOW_LOOPBACK", True),
+    "QUEUES": env_list("METRICS_QUEUES", ["celery"]),
+}
+
+RATE_LIMITS = {
+    # Failed logins counted per username and per client address; at the limit, logins for
+    # that username (or from that address) wait until the window ends.
+    "LOGIN_PER_USERNAME": env("RATE_LIMIT_LOGIN_PER_USERNAME", "10/15m"),
+    "LOGIN_PER_IP": env("RATE_LIMIT_LOGIN_PER_IP", "100/15m"),
+    # Every request to the OAuth token endpoint, per client id.
+    "OAUTH_TOKEN_PER_CLIENT": env("RATE_LIMIT_OAUTH_TOKEN_PER_CLIENT", "120/m"),
+    # How many proxies of ours append to X-Forwarded-For in front of the app (0: none).
+    "TRUSTED_PROXIES": env_int("RATE_LIMIT_TRUSTED_PROXIES", 0),
+}
+# A cache outage must not lock everyone out: limits are not applied while it lasts.
+RATELIMIT_FAIL_OPEN = True
 
 # --- Logging: JSON lines; personal data and tokens are never logged ---------------------
 LOGGING = {
@@ -256,4 +340,10 @@ LOGGING = {
 
 # `manage.py demo` runs these in order; each is ``populate(world: dict, out) -> None`` and
 # may read and extend ``world`` (people, partners, ...) that earlier steps built.
-DEMO_STEPS = ["vault.demo.populate", "broker.demo.populate", "insights.demo.populate"]
+DEMO_STEPS = [
+    "vault.demo.populate",
+    "broker.demo.populate",
+    "insights.demo.populate",
+    "club.demo.populate",
+    "ledger.demo.populate",  # last: the auditor login, and a checkpoint over all the above
+]

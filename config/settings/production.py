@@ -10,7 +10,7 @@ import dj_database_url
 
 from config.env import env, env_bool, env_int, env_list, env_required
 from config.settings.base import *  # noqa: F403
-from config.settings.base import LEDGER, VAULT
+from config.settings.base import LEDGER, RATE_LIMITS, VAULT
 
 DEBUG = False
 SECRET_KEY = env_required("DJANGO_SECRET_KEY")
@@ -55,9 +55,12 @@ LEDGER = {
 
 # TLS terminates at the proxy in front of gunicorn, which sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# ... and appends the client's address to X-Forwarded-For: without it every client would
+# share the proxy's address, and one guesser could lock everyone out of logging in.
+RATE_LIMITS = {**RATE_LIMITS, "TRUSTED_PROXIES": env_int("RATE_LIMIT_TRUSTED_PROXIES", 1)}
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
-# Probes from the orchestrator speak plain HTTP to the container, not through the proxy.
-SECURE_REDIRECT_EXEMPT = [r"^health/"]
+# Probes and Prometheus speak plain HTTP to the container, not through the proxy.
+SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]
 SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", False)

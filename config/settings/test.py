@@ -21,7 +21,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 DATA_DIR = Path(tempfile.mkdtemp(prefix="eidetic-test-"))
 VAULT = {**VAULT, "KEYRING_DIR": DATA_DIR / "keys"}  # noqa: F405
-LEDGER = {**LEDGER, "KEY_DIR": DATA_DIR / "keys"}  # noqa: F405
+# No proof-node cache: every test rolls its ledger back, so the same tree positions hold
+# other hashes in the next test (tests/ledger/test_tree_cache.py turns it on).
+LEDGER = {**LEDGER, "KEY_DIR": DATA_DIR / "keys", "NODE_CACHE_SIZE": 0}  # noqa: F405
 
 _database_url = env("DATABASE_URL")
 _keys_database_url = env("KEYS_DATABASE_URL")
@@ -53,4 +55,17 @@ REDIS_URL = env("REDIS_URL")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# Generous limits, so that no test trips one by accident (the locmem cache outlives a
+# single test); the tests of the limits themselves set their own rates.
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,  # noqa: F405
+    "DEFAULT_THROTTLE_RATES": dict.fromkeys(REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "100000/minute"),  # noqa: F405
+}
+RATE_LIMITS = {
+    **RATE_LIMITS,  # noqa: F405
+    "LOGIN_PER_USERNAME": "100000/m",
+    "LOGIN_PER_IP": "100000/m",
+    "OAUTH_TOKEN_PER_CLIENT": "100000/m",
 }

@@ -11,14 +11,14 @@ from rest_framework.permissions import AllowAny
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
+from config.ratelimit import AddressRateThrottle
 from ledger import selectors
 from ledger.errors import InvalidParameter
 
 
-class AuditorThrottle(AnonRateThrottle):
+class AuditorThrottle(AddressRateThrottle):
     """Per-client-address limit for the public API (rate: REST_FRAMEWORK's "auditor")."""
 
     scope = "auditor"
@@ -84,7 +84,8 @@ class LatestCheckpointView(AuditorView):
     @extend_schema(
         summary="Latest signed checkpoint",
         description="The latest C2SP tlog-checkpoint, signed as a C2SP note with the log's Ed25519 key.",
-        responses={200: NOTE_RESPONSE, 404: ERROR_RESPONSE},
+        # Notes are text/plain, errors JSON: each status names its own media type.
+        responses={(200, "text/plain"): NOTE_RESPONSE, (404, "application/json"): ERROR_RESPONSE},
         tags=["ledger"],
     )
     def get(self, request: Request) -> Response:
@@ -96,7 +97,11 @@ class CheckpointView(AuditorView):
 
     @extend_schema(
         summary="Signed checkpoint of one size",
-        responses={200: NOTE_RESPONSE, 400: ERROR_RESPONSE, 404: ERROR_RESPONSE},
+        responses={
+            (200, "text/plain"): NOTE_RESPONSE,
+            (400, "application/json"): ERROR_RESPONSE,
+            (404, "application/json"): ERROR_RESPONSE,
+        },
         tags=["ledger"],
     )
     def get(self, request: Request, size: int) -> Response:
@@ -200,7 +205,9 @@ class KeyView(AuditorView):
 
     @extend_schema(
         summary="The log's C2SP verifier key",
-        responses={200: OpenApiResponse(OpenApiTypes.STR, description="<name>+<hex key id>+<base64 key>")},
+        responses={
+            (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="<name>+<hex key id>+<base64 key>")
+        },
         tags=["ledger"],
     )
     def get(self, request: Request) -> Response:

@@ -194,3 +194,44 @@ def test_idempotency_key_reused_for_another_request_is_refused(person, partner):
     assert conflict.status_code == 409
     assert conflict.json()["error"]["code"] == "IdempotencyError"
     assert Consent.objects.get(pk=consent.pk).state == State.PAUSED
+
+
+def test_an_unanswered_request_lapses_after_its_ttl(person, partner, settings):
+    settings.BROKER = {**settings.BROKER, "REQUEST_TTL_DAYS": 14}
+    consent = request_consent(partner)
+    assert consent.request_lapses_at == consent.created_at + timedelta(days=14)
+    just_before = consent.created_at + timedelta(days=14) - timedelta(seconds=1)
+    late = request_consent(partner)
+    with pytest.raises(InvalidConsentStatus, match="lapsed"):
+        services.consent_grant(consent=late, person=person, now=late.created_at + timedelta(days=14))
+    assert Consent.objects.get(pk=late.pk).state == State.REQUESTED
+    granted = services.consent_grant(consent=consent, person=person, now=just_before)
+    assert granted.state == State.ACTIVE
+
+
+def test_a_request_lapses_at_its_expiry_when_that_comes_first(person, partner):
+    consent = request_consent(partner, expires_at=timezone.now() + timedelta(days=2))
+    assert consent.request_lapses_at == consent.expires_at
+    with pytest.raises(InvalidConsentStatus):
+        services.consent_grant(consent=consent, person=person, now=consent.expires_at)
+
+
+def test_idempotency_records_expire_and_are_pruned(person, partner, settings):
+    from broker.api.idempotency import prune_expired
+    from broker.models import IdempotencyRecord
+
+    settings.BROKER = {**settings.BROKER, "IDEMPOTENCY_TTL_HOURS": 24}
+    consent = grant(person, partner).consent
+    browser = session(person)
+    assert browser.post(f"/api/v1/me/consents/{consent.uid}/pause", HTTP_IDEMPOTENCY_KEY="k-3").status_code == 200
+    record = IdempotencyRecord.objects.get(key="k-3")
+    assert prune_expired(now=record.created_at + timedelta(hours=23)) == 0
+    # Past the TTL the key is free again: the same key now runs the new request.
+    IdempotencyRecord.objects.filter(pk=record.pk).update(created_at=record.created_at - timedelta(hours=25))
+    resumed = browser.post(f"/api/v1/me/consents/{consent.uid}/resume", HTTP_IDEMPOTENCY_KEY="k-3")
+    assert resumed.status_code == 200
+    assert "Idempotent-Replayed" not in resumed
+    assert Consent.objects.get(pk=consent.pk).state == State.ACTIVE
+    IdempotencyRecord.objects.filter(key="k-3").update(created_at=timezone.now() - timedelta(hours=30))
+    assert prune_expired() == 1
+    assert not IdempotencyRecord.objects.filter(key="k-3").exists()

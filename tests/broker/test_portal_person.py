@@ -306,3 +306,14 @@ def test_access_log_is_paged(person, partner):
     assert "Page 1 of 2" in first.content.decode()
     second = browser.get(f"/access-log/?consent={consent.uid}&page=2")
     assert len(second.context["page"].object_list) == 5
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "text"),
+    [(1, "MONTH", "for 1 month"), (2, "MONTH", "for 2 months"), (1, "DAY", "for 1 day"), (3, "YEAR", "for 3 years")],
+)
+def test_data_life_reads_as_plain_english(value, unit, text):
+    from broker.models import Consent
+    from broker.templatetags.broker_portal import data_life_text
+
+    assert data_life_text(Consent(data_life_value=value, data_life_unit=unit)) == text

@@ -33,7 +33,7 @@ def test_each_rules_version_is_published_on_the_ledger(club, admin, ledger_entri
     last = published[-1]
     assert last["subject"] == f"club:{club.uid}"
     assert last["body"]["reciprocity"] == {"min_count": 5, "period_days": 7}
-    assert last["body"]["quotas"] == {"daily_contributions": 100}
+    assert last["body"]["quotas"] == {"daily_contributions": 100, "daily_reads": 0}
     assert second.ledger_entry_id == str(last["id"])
 
 

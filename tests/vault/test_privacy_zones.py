@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.broker.vaultdata import add_points
 from vault.keys import keys_for
 from vault.models import Track, Trackpoint
 from vault.privacy import EffectiveZone, Zone, coarsen, effective_zone, move, offset_metres
@@ -131,34 +132,9 @@ def test_coarse_points_snap_to_a_kilometre_grid():
 
 
 def _store_points(person, points):
-    keys = keys_for(person)
+    """Her points, one a second from a fixed start, sealed as the importers seal them."""
     start = datetime(2026, 5, 1, 8, tzinfo=UTC)
-    track_id = uuid.uuid4()
-    track = Track.objects.create(
-        id=track_id,
-        owner=person,
-        started_at=start,
-        ended_at=start + timedelta(seconds=len(points)),
-        point_count=len(points),
-        source="test",
-        fingerprint=keys.fingerprint("track", track_id),
-        sealed=keys.seal("track", track_id, {"name": "walk"}),
-    )
-    rows = []
-    for index, (lat, lon) in enumerate(points):
-        point_id = uuid.uuid4()
-        rows.append(
-            Trackpoint(
-                id=point_id,
-                owner=person,
-                track=track,
-                recorded_at=start + timedelta(seconds=index),
-                source="test",
-                fingerprint=keys.fingerprint("pt", point_id),
-                sealed=keys.seal("trackpoint", point_id, {"lat": lat, "lon": lon, "ele": 20.0, "hr": 90, "dev": "w"}),
-            )
-        )
-    Trackpoint.objects.bulk_create(rows)
+    add_points(person, start, points, step=timedelta(seconds=1))
     return start
 
 
@@ -206,7 +182,7 @@ def test_heart_rate_only_sharing_has_no_location(person):
     page = trackpoints_for_sharing(
         person, start=start, end=None, include_location=False, include_heart_rate=True, limit=10
     )
-    assert page.items[0]["hr"] == 90
+    assert page.items[0]["hr"] == 80  # add_points gives the first point 80 bpm
     assert "lat" not in page.items[0]
     assert "lon" not in page.items[0]
 
