@@ -45,3 +45,15 @@ def expire_consents() -> int | None:
     lock, so an expired consent is never expired (recorded, notified) twice.
     """
     return services.expire_due_consents()
+
+
+@shared_task
+@single_run("broker.prune-idempotency", timeout=600)
+def prune_idempotency_records() -> int | None:
+    """Periodic: delete Idempotency-Key records past their replay window.
+
+    Idempotent: it deletes only rows older than the window; a second run finds none.
+    """
+    from broker.api.idempotency import prune_expired  # the API module: tasks stay importable without DRF views
+
+    return prune_expired()

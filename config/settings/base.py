@@ -276,6 +276,7 @@ CELERY_BEAT_SCHEDULE = {
     "ledger-anchor": _every(60, "ledger.tasks.anchor_latest_checkpoint"),
     "broker-webhooks": _every(30, "broker.tasks.sweep_webhooks"),
     "broker-expiry": _every(60, "broker.tasks.expire_consents"),
+    "broker-idempotency": _every(3600, "broker.tasks.prune_idempotency_records"),
 }
 
 # --- Operations: health, metrics, rate limits (docs/operations.md) ---------------------

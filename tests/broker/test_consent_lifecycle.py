@@ -235,3 +235,19 @@ def test_idempotency_records_expire_and_are_pruned(person, partner, settings):
     IdempotencyRecord.objects.filter(key="k-3").update(created_at=timezone.now() - timedelta(hours=30))
     assert prune_expired() == 1
     assert not IdempotencyRecord.objects.filter(key="k-3").exists()
+
+
+def test_the_periodic_prune_runs_from_beat(person, partner):
+    from django.conf import settings as django_settings
+
+    from broker import tasks
+    from broker.models import IdempotencyRecord
+
+    consent = grant(person, partner).consent
+    paused = session(person).post(f"/api/v1/me/consents/{consent.uid}/pause", HTTP_IDEMPOTENCY_KEY="k-4")
+    assert paused.status_code == 200
+    IdempotencyRecord.objects.filter(key="k-4").update(created_at=timezone.now() - timedelta(days=2))
+    schedule = {entry["task"] for entry in django_settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "broker.tasks.prune_idempotency_records" in schedule
+    assert tasks.prune_idempotency_records.apply().result == 1
+    assert not IdempotencyRecord.objects.filter(key="k-4").exists()
