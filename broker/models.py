@@ -141,6 +141,11 @@ class Consent(models.Model):
     price_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     price_basis = models.CharField(max_length=10, choices=PriceBasis.choices, default=PriceBasis.NONE)
 
+    # A request sent to one named person (a club introduction): only she may answer it.
+    # None: any person the partner sends to the consent screen (the usual OAuth flow).
+    addressee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     state = models.CharField(max_length=10, choices=State.choices, default=State.REQUESTED)
     state_changed_at = models.DateTimeField(auto_now_add=True)
     granted_at = models.DateTimeField(null=True, blank=True)
@@ -185,6 +190,9 @@ class Consent(models.Model):
 
     def covers(self, scope: str) -> bool:
         return scope in self.scopes
+
+    def may_be_answered_by(self, person) -> bool:
+        return self.addressee_id is None or self.addressee_id == person.pk
 
     @property
     def request_lapses_at(self) -> datetime:

@@ -41,7 +41,10 @@ class ConsentScreenView(AuthorizationView):
         problem = self._check_person(request)
         if problem is None:
             self.consent = self._requested_consent(
-                request.GET.get("consent_request"), request.GET.get("client_id"), request.GET.get("scope", "").split()
+                request.user,
+                request.GET.get("consent_request"),
+                request.GET.get("client_id"),
+                request.GET.get("scope", "").split(),
             )
             if self.consent is None:
                 problem = "This link does not point to an open consent request from this partner."
@@ -53,6 +56,7 @@ class ConsentScreenView(AuthorizationView):
         problem = self._check_person(request)
         if problem is None:
             self.consent = self._requested_consent(
+                request.user,
                 request.POST.get("consent_request"),
                 request.POST.get("client_id"),
                 request.POST.get("scope", "").split(),
@@ -101,7 +105,7 @@ class ConsentScreenView(AuthorizationView):
         return None
 
     @staticmethod
-    def _requested_consent(consent_id: str | None, client_id: str | None, scopes: list[str]) -> Consent | None:
+    def _requested_consent(person, consent_id: str | None, client_id: str | None, scopes: list[str]) -> Consent | None:
         if not consent_id or not client_id:
             return None
         try:
@@ -110,6 +114,8 @@ class ConsentScreenView(AuthorizationView):
             )
         except (Consent.DoesNotExist, ValueError, forms.ValidationError):
             return None
+        if not consent.may_be_answered_by(person):
+            return None  # a request addressed to someone else looks like no request at all
         return consent if sorted(set(scopes)) == consent.scopes else None
 
     @staticmethod

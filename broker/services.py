@@ -105,8 +105,10 @@ def consent_request(
     expires_at: datetime,
     price_amount: Decimal = Decimal("0"),
     price_basis: str = Consent.PriceBasis.NONE,
+    addressee=None,
 ) -> Consent:
-    """The partner states its terms; the person sees them on the consent screen."""
+    """The partner states its terms; the person sees them on the consent screen.
+    ``addressee``: the one person who may answer (a club introduction), else anyone."""
     if purpose_code not in PURPOSES:
         raise InvalidConsentPurpose()
     unknown = [scope for scope in scopes if scope not in SCOPES]
@@ -134,6 +136,7 @@ def consent_request(
         expires_at=expires_at,
         price_amount=price_amount,
         price_basis=price_basis,
+        addressee=addressee,
     )
     consent.full_clean()
     consent.save()
@@ -228,6 +231,8 @@ def consent_grant(*, consent: Consent, person, now: datetime | None = None) -> C
         raise InvalidConsentStatus("This request has lapsed: the partner can send a new one.")
     if not person.is_person or person.is_erased:
         raise InvalidConsentStatus("Only a person with a vault can answer a consent request.")
+    if not consent.may_be_answered_by(person):
+        raise ConsentNotFound()  # addressed to someone else: do not even confirm it exists
     consent.person_id = person.pk  # by id: request.user may be a lazy proxy
     consent.granted_at = now
     return _transition(
@@ -248,6 +253,8 @@ def consent_reject(*, consent: Consent, person, now: datetime | None = None) -> 
     consent = _locked(consent)
     if not person.is_person:
         raise InvalidConsentStatus("Only a person can answer a consent request.")
+    if not consent.may_be_answered_by(person):
+        raise ConsentNotFound()
     consent.person_id = person.pk  # by id: request.user may be a lazy proxy
     return _transition(
         consent,

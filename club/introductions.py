@@ -149,7 +149,9 @@ def _send(
     batch = IntroductionBatch.objects.create(club=club, membership=membership)
     chosen = people
     for person in chosen:
-        consent = broker_services.consent_request(partner=partner, application=application, **consent_terms)
+        consent = broker_services.consent_request(
+            partner=partner, application=application, addressee=person, **consent_terms
+        )
         Introduction.objects.create(batch=batch, person=person, consent=consent, authorize=authorize)
     batch.requests_sent = len(chosen)
     entry_id = ledger_services.append(

@@ -13,6 +13,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from broker import services as broker_services
+from broker.errors import ConsentNotFound
 from broker.models import Consent
 from club import segments, services
 from club.models import BudgetCharge, ContributionTally, Introduction
@@ -185,3 +187,31 @@ def test_an_outsider_cannot_ask(small_club, outsider, people):
     _, challenge = pkce_pair()
     response = ask(outsider, introduction_body(small_club, challenge))
     assert response.json()["error"]["code"] == "NotClubMember"
+
+
+def test_only_the_person_introduced_can_answer_her_request(small_club, chairs, people):
+    alice, bob, carol = people
+    _, challenge = pkce_pair()
+    assert ask(chairs, introduction_body(small_club, challenge)).status_code == 201
+    introduction = Introduction.objects.get(person=alice)
+    assert introduction.consent.addressee == alice
+    alices = Client()
+    alices.force_login(alice)
+    (item,) = alices.get("/club/").context["introductions"]
+
+    # Carol, holding Alice's link, sees no request at all, and cannot answer it.
+    other = Client()
+    other.force_login(carol)
+    screen = other.get(item["url"])
+    assert screen.status_code == 400
+    assert "does not point to an open consent request" in screen.content.decode()
+    with pytest.raises(ConsentNotFound):
+        broker_services.consent_grant(consent=introduction.consent, person=bob)
+    with pytest.raises(ConsentNotFound):
+        broker_services.consent_reject(consent=introduction.consent, person=carol)
+    introduction.consent.refresh_from_db()
+    assert (introduction.consent.state, introduction.consent.person) == ("requested", None)
+
+    # Alice herself still can.
+    assert alices.get(item["url"]).status_code == 200
+    assert broker_services.consent_grant(consent=introduction.consent, person=alice).state == "active"

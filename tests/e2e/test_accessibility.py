@@ -151,8 +151,9 @@ def test_every_portal_url_is_audited():
 
 
 def build_world() -> dict[str, Any]:
-    """The demo world (``manage.py demo``, every step of settings.DEMO_STEPS), an auditor, an
-    operator, and a club with an observation about chiara (she has a consent in every state)."""
+    """The demo world (``manage.py demo``, every step of settings.DEMO_STEPS, which includes
+    the auditor ``audrey``), an operator, and a club with an observation about chiara (she
+    has a consent in every state)."""
     from accounts.models import User
     from broker.demo import authorize_url
     from broker.models import Consent
@@ -163,7 +164,7 @@ def build_world() -> dict[str, Any]:
     from vault.models import ImportJob, Track
 
     call_command("demo", stdout=io.StringIO())
-    User.objects.create_user(username="audrey", password=PASSWORD, role=User.Role.AUDITOR)
+    assert User.objects.get(username="audrey").role == User.Role.AUDITOR  # the demo's own auditor login
     User.objects.create_user(username="otto", password=PASSWORD, role=User.Role.AUDITOR, is_staff=True)
     person = User.objects.get(username="chiara")
     staff = User.objects.get(username="casaforma")
