@@ -13,6 +13,7 @@ import io
 import json
 import os
 import signal
+import time
 from pathlib import Path
 
 import psycopg
@@ -39,6 +40,10 @@ def _database_url(alias: str) -> str:
     return f"postgres://{params['USER']}:{params['PASSWORD']}@{params['HOST']}:{params['PORT']}/{params['NAME']}"
 
 
+# Seconds before Redis hands an unacknowledged task out again (production: an hour).
+VISIBILITY_TIMEOUT = 5
+
+
 class Worker(CeleryWorker):
     """One ``celery -A config worker`` (prefork, one pool process) on this test run's
     databases and keyring; a process group of its own, so SIGKILL reaches all of it."""
@@ -49,7 +54,7 @@ class Worker(CeleryWorker):
             keys_database_url=_database_url("keys"),
             redis_url=redis_url,
             key_dir=settings.VAULT["KEYRING_DIR"],
-            RESILIENCE_VISIBILITY_TIMEOUT="5",
+            RESILIENCE_VISIBILITY_TIMEOUT=str(VISIBILITY_TIMEOUT),
         )
         super().__init__(environ, log, concurrency=1)
 
@@ -119,6 +124,7 @@ def test_a_worker_killed_mid_import_stores_the_records_once(worker, private_redi
         )
         (backend,) = _waiting_insert_backends(database)
         worker.kill() if victim == "whole worker" else worker.kill_pool_process()
+        killed_at = time.monotonic()
     finally:
         blocker.rollback()  # lets the orphaned backend finish its statement and find its client gone
         blocker.close()
@@ -128,7 +134,11 @@ def test_a_worker_killed_mid_import_stores_the_records_once(worker, private_redi
         job.refresh_from_db()
         assert job.status == ImportJob.Status.RUNNING, "killed while running"
         assert not Moment.objects.filter(owner=person).exists(), "its half-done transaction was rolled back"
-        # Restarted: Redis hands the unacknowledged task out again once its visibility timeout passes.
+        # Restarted: Redis hands the unacknowledged task out again once its visibility timeout
+        # has passed. A worker looks for such tasks at its first restore check and then only
+        # every tenth (kombu), so restarting before the timeout passed would wait minutes:
+        # restart once it has, as any restart after a real outage would.
+        time.sleep(max(0.0, killed_at + VISIBILITY_TIMEOUT + 1 - time.monotonic()))
         worker.start()
     wait_until(
         lambda: ImportJob.objects.get(pk=job.pk).status != ImportJob.Status.RUNNING,
