@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.decorators import person_required
 from broker import access
@@ -64,9 +64,13 @@ def observation_correct(request: HttpRequest, observation_id: UUID) -> HttpRespo
     return render(request, "club/observation_correct.html", {"form": form, "observation": observation}, status=status)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @person_required
 def observation_delete(request: HttpRequest, observation_id: UUID) -> HttpResponse:
+    """GET: ask first (a destructive action); POST: delete."""
+    if request.method == "GET":
+        observation = _own_observation(request, observation_id)
+        return render(request, "club/observation_delete.html", {"observation": observation})
     try:
         services.observation_delete(person=request.user, observation_id=observation_id)
     except ClubError:

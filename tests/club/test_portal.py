@@ -81,6 +81,10 @@ def test_a_bad_correction_is_refused_and_changes_nothing(person, observed):
 
 def test_delete_from_the_portal(person, observed):
     browser = signed_in(person)
+    asked = browser.get(f"/club/observations/{observed.id}/delete/")  # a destructive action asks first
+    assert asked.status_code == 200
+    assert "Keep it" in asked.content.decode()
+    assert Observation.objects.filter(pk=observed.pk).exists()
     assert browser.post(f"/club/observations/{observed.id}/delete/").status_code == 302
     assert not Observation.objects.filter(pk=observed.pk).exists()
     assert browser.get("/club/").context["observations"] == []
@@ -90,6 +94,7 @@ def test_another_person_can_neither_correct_nor_delete(other_person, observed):
     browser = signed_in(other_person)
     assert browser.get(f"/club/observations/{observed.id}/correct/").status_code == 404
     assert browser.post(f"/club/observations/{observed.id}/delete/").status_code == 404
+    assert browser.get(f"/club/observations/{observed.id}/delete/").status_code == 404
     assert Observation.objects.filter(pk=observed.pk).exists()
 
 

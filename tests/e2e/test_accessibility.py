@@ -84,6 +84,7 @@ PAGES: dict[str, PortalPage] = {
     "ledger:verification": PortalPage((AUDITOR,), lambda world: {"run_id": world["verification"]}),
     "club:person_home": PortalPage((PERSON,)),
     "club:observation_correct": PortalPage((PERSON,), lambda world: {"observation_id": world["observation"]}),
+    "club:observation_delete": PortalPage((PERSON,), lambda world: {"observation_id": world["observation"]}),
     "club:member_home": PortalPage((STAFF,)),
     "club:member_detail": PortalPage((STAFF,), lambda world: {"membership_id": world["membership"]}),
     "oauth2_provider:authorize": PortalPage((PERSON,)),  # the consent screen; its query is in the world
@@ -111,7 +112,6 @@ EXCLUDED: dict[str, str] = {
     "insights:correct": "POST action",
     "ledger:receipt": "JSON download",
     "accounts:logout": "POST action",
-    "club:observation_delete": "POST action",
 }
 
 # Error pages, as a person meets them: (role, address, status).
