@@ -13,11 +13,9 @@ from collections import Counter
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from broker.models import Consent, Partner
 from club import segments
@@ -35,6 +33,7 @@ from club.models import Club, ContributionTally, Membership, Observation, RuleVe
 from club.selectors import contributions_on, membership_for, rules_of
 from ledger import services as ledger_services
 from vault.selectors import ledger_pseudonym, person_keys
+from vault.services import announce_new_records
 
 CENT = Decimal("0.01")
 CATEGORY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
@@ -255,7 +254,7 @@ def observation_contribute(
     )
     _count_contribution(membership, category, now.date())
     segments.facts_refresh(club=club, person=consent.person, keys=keys)
-    _announce_changed(consent.person, since=observed_at)
+    announce_new_records(consent.person, since=observed_at)
     return observation, True
 
 
@@ -274,7 +273,7 @@ def observation_delete(*, person, observation_id: uuid.UUID) -> None:
     club, observed_at = observation.club, observation.observed_at
     observation.delete()
     segments.facts_refresh(club=club, person=person)
-    _announce_changed(person, since=observed_at)
+    announce_new_records(person, since=observed_at)
 
 
 @transaction.atomic
@@ -294,15 +293,8 @@ def observation_correct(*, person, observation_id: uuid.UUID, category: str, kin
     )
     observation.save(update_fields=["sealed"])
     segments.facts_refresh(club=observation.club, person=person, keys=keys)
-    _announce_changed(person, since=observation.observed_at)
+    announce_new_records(person, since=observation.observed_at)
     return observation
-
-
-def _announce_changed(person, *, since: datetime) -> None:
-    """Observations are her data: tell the apps that derive from her vault (her interest
-    timeline), as the vault's importers do, through ``settings.VAULT["ON_NEW_RECORDS"]``."""
-    for path in settings.VAULT.get("ON_NEW_RECORDS", ()):
-        import_string(path)(person, since=since)
 
 
 def read_settle(*, club: Club, rules: RuleVersion, reader: Membership, person, items: list[dict]) -> list[uuid.UUID]:

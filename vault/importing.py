@@ -20,7 +20,6 @@ import kombu.exceptions
 from django.conf import settings
 from django.db import connections, transaction
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from vault.errors import ImportMalformed, ImportRefused, VaultError
 from vault.importers import IMPORTERS, ParsedImport, detect_format, importer_for, normalised_head
@@ -28,6 +27,7 @@ from vault.importers.compressed import expand, expanded_chunks, is_compressed
 from vault.importers.storage import StoreResult, store_parsed
 from vault.keys import keys_for
 from vault.models import ImportJob
+from vault.services import announce_new_records
 
 __all__ = ["import_file", "import_job_filename", "run_import", "start_import", "store_parsed"]
 
@@ -208,15 +208,8 @@ def run_import(job: ImportJob, *, on_progress: ProgressCallback | None = None) -
     else:
         _finish(job, ImportJob.Status.DONE, created_items=result.created, duplicate_items=result.duplicates)
         if result.created:
-            _announce_new_records(job.owner)
+            announce_new_records(job.owner)
     return job
-
-
-def _announce_new_records(person) -> None:
-    """Tell the apps that derive from vault data (settings.VAULT["ON_NEW_RECORDS"]), so the
-    vault need not know them: each is called as ``hook(person, since=None)``."""
-    for path in settings.VAULT.get("ON_NEW_RECORDS", ()):
-        import_string(path)(person, since=None)
 
 
 def _parse_and_store(job: ImportJob, on_progress: ProgressCallback | None) -> StoreResult:

@@ -7,7 +7,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.utils.module_loading import import_string
 
 from vault import keys as vault_keys
 from vault.keys import keys_for
@@ -123,3 +125,11 @@ def shred_vault(person) -> None:
     with transaction.atomic():
         for model in (Trackpoint, Track, Moment, SocialItem, PrivacyZone, ImportJob, ExportJob):
             model.objects.filter(owner=person).delete()
+
+
+def announce_new_records(person, *, since: datetime | None = None) -> None:
+    """Tell the apps that derive from her vault data (``settings.VAULT["ON_NEW_RECORDS"]``,
+    e.g. her interest timeline) that records changed from ``since`` on (None: unknown),
+    so the vault and the club need not know them. Each hook is ``hook(person, since=...)``."""
+    for path in settings.VAULT.get("ON_NEW_RECORDS", ()):
+        import_string(path)(person, since=since)
