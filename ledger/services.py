@@ -17,6 +17,7 @@ themselves, or use ``django_capture_on_commit_callbacks(execute=True)``.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 import uuid
@@ -64,10 +65,12 @@ def _insert_pending(**values) -> None:
     fields = [PendingEntry._meta.get_field(name) for name in _PENDING_COLUMNS]
     params = [field.get_db_prep_save(values[field.attname], connection) for field in fields]
     with connection.cursor() as cursor:
-        cursor.execute(_pending_insert_sql(), params)
+        cursor.execute(_pending_insert_sql(connection.vendor), params)
 
 
-def _pending_insert_sql() -> str:
+@functools.cache
+def _pending_insert_sql(vendor: str) -> str:
+    """Built once per database vendor (quoting differs), then reused by every append."""
     quote = connection.ops.quote_name
     columns = ", ".join(quote(name) for name in _PENDING_COLUMNS)
     marks = ", ".join(["%s"] * len(_PENDING_COLUMNS))
