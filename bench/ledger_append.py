@@ -4,7 +4,8 @@
     BENCH_DB=sqlite   .venv/bin/python bench/ledger_append.py
 
 Each writer process appends its share, one entry per transaction (as a consent change
-does), through ``ledger.services.append``. Two sequencing modes are timed:
+does; ``--per-transaction 0``: each append is its own durable commit, with no caller
+transaction around it), through ``ledger.services.append``. Two sequencing modes are timed:
 
 - ``worker``: writers only insert pending entries; one sequencer process (standing in for
   the Celery worker) batches them into the log. Production's arrangement.
@@ -20,6 +21,7 @@ between runs.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing
 import os
 import sys
@@ -56,9 +58,10 @@ def _writer(count: int, mode: str, per_transaction: int, start_gate) -> None:
     connections.close_all()
     settings.LEDGER["SEQUENCE_ON_COMMIT"] = mode == "on-commit"
     start_gate.wait(timeout=120)
-    for first in range(0, count, per_transaction):
-        with transaction.atomic():
-            for position in range(first, min(first + per_transaction, count)):
+    for first in range(0, count, per_transaction or 1):
+        # per_transaction 0: no caller transaction, each append is its own durable commit.
+        with transaction.atomic() if per_transaction else contextlib.nullcontext():
+            for position in range(first, min(first + (per_transaction or 1), count)):
                 if mode == "insert-only":
                     PendingEntry.objects.create(
                         kind="data.accessed",
@@ -123,7 +126,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--entries", type=int, default=20_000)
     parser.add_argument("--writers", type=int, default=8)
-    parser.add_argument("--per-transaction", type=int, default=1, help="appends per writer transaction")
+    parser.add_argument(
+        "--per-transaction",
+        type=int,
+        default=1,
+        help="appends per writer transaction; 0: no caller transaction, each append commits on its own",
+    )
+    parser.add_argument("--modes", default="worker,on-commit", help="sequencing modes to time, comma-separated")
     args = parser.parse_args()
     total = args.entries - args.entries % args.writers
     call_command("migrate", verbosity=0)
@@ -135,7 +144,7 @@ def main() -> None:
     print(f"appends per transaction: {args.per_transaction}")
     baseline = run("insert-only", total, args.writers, args.per_transaction)
     print(f"baseline, raw inserts without sequencing: {total / baseline:,.0f} rows/s ({baseline:.2f} s)")
-    for mode in ("worker", "on-commit"):
+    for mode in args.modes.split(","):
         elapsed = run(mode, total, args.writers, args.per_transaction)
         print(
             f"append + sequence ({mode}): {total / elapsed:,.0f} entries/s ({elapsed:.2f} s), "

@@ -76,6 +76,22 @@ def encode(*, seq: int, ts: str, kind: str, actor: str, subject: str, body: dict
         "body": body,
         "prev": prev,
     }
+    return canonical(document)
+
+
+def canonical(document: dict) -> bytes:
+    """RFC 8785 bytes of a document that ``check_json_value`` accepts.
+
+    The stdlib encoder with sorted keys writes exactly the JCS bytes for such documents
+    when they are all ASCII (integers are printed alike, and its string escapes are the
+    same as ECMAScript's: ``\\" \\\\ \\b \\f \\n \\r \\t``, other controls as lowercase
+    ``\\u00xx``); only non-ASCII keys can sort differently (JCS compares UTF-16 code units).
+    It runs in C, several times faster than ``rfc8785``, which takes everything else.
+    A property test holds the two to the same bytes.
+    """
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    if text.isascii():
+        return text.encode()
     return rfc8785.dumps(document)
 
 

@@ -65,16 +65,42 @@ def _insert_pending(**values) -> None:
     fields = [PendingEntry._meta.get_field(name) for name in _PENDING_COLUMNS]
     params = [field.get_db_prep_save(values[field.attname], connection) for field in fields]
     with connection.cursor() as cursor:
-        cursor.execute(_pending_insert_sql(connection.vendor), params)
+        cursor.execute(_insert_sql(PendingEntry, _PENDING_COLUMNS), params)
+
+
+_PENDING_READ = ("id", "ts", "kind", "actor", "subject", "body")
+_ENTRY_COLUMNS = ("seq", "id", "kind", "actor", "subject", "data", "leaf_hash")
+
+
+def _insert_sql(model, columns: tuple[str, ...]) -> str:
+    """A one-row INSERT, built once per model, columns and database vendor (quoting
+    differs), then reused by every append and every sequencer batch."""
+    return _insert_sql_for(connection.vendor, model, columns)
+
+
+def _write_rows(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Insert rows that already hold database values: COPY on PostgreSQL, executemany
+    elsewhere. The ORM's bulk_create would cost the sequencer more CPU than hashing and
+    writing together (it builds an instance and prepares every value of every row)."""
+    if not rows:
+        return
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            cursor.executemany(_insert_sql(model, columns), rows)
+            return
+        quote = connection.ops.quote_name
+        names = ", ".join(quote(name) for name in columns)
+        with cursor.cursor.copy(f"COPY {quote(model._meta.db_table)} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
 
 
 @functools.cache
-def _pending_insert_sql(vendor: str) -> str:
-    """Built once per database vendor (quoting differs), then reused by every append."""
+def _insert_sql_for(vendor: str, model, columns: tuple[str, ...]) -> str:
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(name) for name in _PENDING_COLUMNS)
-    marks = ", ".join(["%s"] * len(_PENDING_COLUMNS))
-    return f"INSERT INTO {quote(PendingEntry._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
+    names = ", ".join(quote(name) for name in columns)
+    marks = ", ".join(["%s"] * len(columns))
+    return f"INSERT INTO {quote(model._meta.db_table)} ({names}) VALUES ({marks})"  # noqa: S608
 
 
 class _SequencerKick:
@@ -171,31 +197,23 @@ def _sequence_batch(batch_size: int, only_if_pending: list[str] | None = None, *
     if only_if_pending is not None and not PendingEntry.objects.filter(id__in=only_if_pending).exists():
         return 0
     # Read after taking the lock: under READ COMMITTED this sees every earlier batch's deletes.
-    pending = list(PendingEntry.objects.order_by("created_at", "id")[:batch_size])
+    pending = list(PendingEntry.objects.order_by("created_at", "id").values_list(*_PENDING_READ)[:batch_size])
     if not pending:
         return 0
     builder = merkle.RootBuilder()
     builder.size, builder.stack = head.size, head.frontier_hashes()
     prev = head.last_leaf_hash
-    new_entries, new_nodes = [], []
-    for offset, item in enumerate(pending):
-        seq = head.size + offset
-        data = entries.encode(
-            seq=seq, ts=item.ts, kind=item.kind, actor=item.actor, subject=item.subject, body=item.body, prev=prev
-        )
+    prepare_id = functools.partial(Entry._meta.get_field("id").get_db_prep_value, connection=connection)
+    entry_rows, node_rows = [], []
+    for seq, (entry_id, ts, kind, actor, subject, body) in enumerate(pending, start=head.size):
+        data = entries.encode(seq=seq, ts=ts, kind=kind, actor=actor, subject=subject, body=body, prev=prev)
         leaf = merkle.leaf_hash(data)
-        new_entries.append(
-            Entry(
-                seq=seq, id=item.id, kind=item.kind, actor=item.actor, subject=item.subject, data=data, leaf_hash=leaf
-            )
-        )
-        new_nodes.extend(
-            TreeNode(key=TreeNode.key_for(level, index), hash=value) for level, index, value in builder.push(leaf)
-        )
+        entry_rows.append((seq, prepare_id(entry_id), kind, actor, subject, data, leaf))
+        node_rows.extend((TreeNode.key_for(level, index), value) for level, index, value in builder.push(leaf))
         prev = leaf.hex()
-    Entry.objects.bulk_create(new_entries)
-    TreeNode.objects.bulk_create(new_nodes)
-    PendingEntry.objects.filter(id__in=[item.id for item in pending]).delete()
+    _write_rows(Entry, _ENTRY_COLUMNS, entry_rows)
+    _write_rows(TreeNode, ("key", "hash"), node_rows)
+    PendingEntry.objects.filter(id__in=[row[0] for row in pending]).delete()
     head.size = builder.size
     head.last_leaf_hash = prev
     head.frontier = b"".join(builder.stack)
