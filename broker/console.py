@@ -16,10 +16,11 @@ from broker.models import Partner, new_webhook_secret
 def webhook_secret_rotate(*, partner: Partner) -> str:
     """A new signing secret; deliveries signed from now on use it. Returns it."""
     locked = Partner.objects.select_for_update().get(pk=partner.pk)
-    locked.webhook_secret = new_webhook_secret()
-    locked.save(update_fields=["webhook_secret", "updated_at"])
-    partner.webhook_secret = locked.webhook_secret
-    return locked.webhook_secret
+    secret = new_webhook_secret()
+    locked.seal_webhook_secret(secret)
+    locked.save(update_fields=["sealed_webhook_secret", "updated_at"])
+    partner.sealed_webhook_secret = locked.sealed_webhook_secret
+    return secret
 
 
 @transaction.atomic

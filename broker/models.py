@@ -20,6 +20,9 @@ from django.db.models import Q
 from oauth2_provider.models import AccessToken, Application
 
 from broker.catalogue import PURPOSES, SCOPES
+from vault.keys import create_vault_key, keys_for_uid
+
+WEBHOOK_SIGNING_RECORD = "partner.webhook_secret"
 
 
 def new_webhook_secret() -> str:
@@ -32,13 +35,31 @@ class Partner(models.Model):
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=120, unique=True)
     webhook_url = models.URLField(blank=True, default="")
-    # Needed in clear to sign deliveries (HMAC); it is the partner's secret, not personal data.
-    webhook_secret = models.CharField(max_length=64, default=new_webhook_secret)
+    # The HMAC key of its webhook deliveries, sealed with the partner's own data key in the
+    # key store, as a person's records are: a copy of this database alone can neither read
+    # it nor forge a delivery, and a master-key rotation rewraps it with everything else.
+    sealed_webhook_secret = models.BinaryField(editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.sealed_webhook_secret:
+            self.seal_webhook_secret(new_webhook_secret())
+        super().save(*args, **kwargs)
+
+    @property
+    def webhook_secret(self) -> str:
+        """The signing secret, opened (one read of the key store)."""
+        blob = bytes(self.sealed_webhook_secret)
+        return keys_for_uid(self.uid).unseal_raw(WEBHOOK_SIGNING_RECORD, self.uid, blob).decode()
+
+    def seal_webhook_secret(self, secret: str) -> None:
+        """Set the signing secret (sealed; saved by the caller)."""
+        create_vault_key(self.uid)
+        self.sealed_webhook_secret = keys_for_uid(self.uid).seal_raw(WEBHOOK_SIGNING_RECORD, self.uid, secret.encode())
 
     @property
     def audience(self) -> str:
