@@ -51,6 +51,18 @@ def _browser_missing() -> str | None:
 
 
 @pytest.fixture
+def memory_webhooks(settings):
+    """Webhooks go to memory, never to the network (conftests of the apps that send them
+    use it for every test); returns the sender, whose ``sent`` lists the deliveries."""
+    from broker.webhooks import MemorySender
+
+    settings.BROKER = {**settings.BROKER, "WEBHOOK_SENDER": "broker.webhooks.MemorySender"}
+    MemorySender.sent = []
+    MemorySender.fail_next = 0
+    return MemorySender
+
+
+@pytest.fixture
 def person(db):
     from tests.factories import PersonFactory
 

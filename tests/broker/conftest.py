@@ -17,7 +17,6 @@ from django.utils import timezone
 
 from broker import services
 from broker.models import Consent, Partner
-from broker.webhooks import MemorySender
 from ledger import services as ledger_services
 
 REDIRECT_URI = "https://partner.example/callback"
@@ -43,11 +42,8 @@ def ledger_entries(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def webhook_sender(settings):
-    settings.BROKER = {**settings.BROKER, "WEBHOOK_SENDER": "broker.webhooks.MemorySender"}
-    MemorySender.sent = []
-    MemorySender.fail_next = 0
-    return MemorySender
+def webhook_sender(memory_webhooks):
+    return memory_webhooks
 
 
 @dataclass

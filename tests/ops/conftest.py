@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 
-from broker.webhooks import MemorySender
 from tests.broker.conftest import other_partner, partner  # noqa: F401 - fixtures, used by name
 
 
@@ -18,11 +17,8 @@ def clean_cache():
 
 
 @pytest.fixture(autouse=True)
-def webhook_sender(settings):
-    settings.BROKER = {**settings.BROKER, "WEBHOOK_SENDER": "broker.webhooks.MemorySender"}
-    MemorySender.sent = []
-    MemorySender.fail_next = 0
-    return MemorySender
+def webhook_sender(memory_webhooks):
+    return memory_webhooks
 
 
 @pytest.fixture

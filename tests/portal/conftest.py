@@ -24,14 +24,8 @@ def staff_user(db) -> User:
 
 
 @pytest.fixture(autouse=True)
-def webhook_sender(settings):
-    """Webhooks go to memory, never to the network."""
-    from broker.webhooks import MemorySender
-
-    settings.BROKER = {**settings.BROKER, "WEBHOOK_SENDER": "broker.webhooks.MemorySender"}
-    MemorySender.sent = []
-    MemorySender.fail_next = 0
-    return MemorySender
+def webhook_sender(memory_webhooks):
+    return memory_webhooks
 
 
 @pytest.fixture
