@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 # Scale out by raising WEB_CONCURRENCY, or by running more containers behind the proxy.
@@ -25,3 +28,29 @@ access_log_format = (
     '{"logger": "gunicorn.access", "method": "%(m)s", "path": "%(U)s", "status": %(s)s, '
     '"bytes": "%(B)s", "duration_ms": %(M)s, "request_id": "%({x-request-id}i)s"}'
 )
+
+
+# Metrics: every worker counts into files of one directory (prometheus_client's
+# multiprocess mode), so /metrics adds up all workers instead of showing whichever answered.
+# Set before the workers fork and import the app. Default: a fresh private directory per
+# start, removed on exit; a directory given in the environment is emptied at start, as
+# counters left by an earlier run would otherwise be added in.
+_given_metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = _given_metrics_dir or tempfile.mkdtemp(prefix="eidetic-metrics-")
+
+
+def on_starting(server) -> None:
+    if _given_metrics_dir:
+        shutil.rmtree(_given_metrics_dir, ignore_errors=True)
+        Path(_given_metrics_dir).mkdir(parents=True, exist_ok=True)
+
+
+def child_exit(server, worker) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)  # its live gauges stop counting
+
+
+def on_exit(server) -> None:
+    if not _given_metrics_dir:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

@@ -179,8 +179,9 @@ def test_dockerfile_builds_a_non_root_image_with_static_files():
 # --- gunicorn ------------------------------------------------------------------------------
 
 
-def test_gunicorn_access_log_is_json_without_client_address_or_query(monkeypatch):
+def test_gunicorn_access_log_is_json_without_client_address_or_query(monkeypatch, tmp_path):
     monkeypatch.setenv("WEB_CONCURRENCY", "3")
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))  # the file sets it for its workers
     config = runpy.run_path(str(ROOT / "scripts" / "gunicorn.conf.py"))
     assert config["workers"] == 3
     log_format = config["access_log_format"]

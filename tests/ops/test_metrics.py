@@ -214,3 +214,34 @@ def test_counts_of_several_processes_add_up_in_multiprocess_mode(tmp_path):
     assert len(list(tmp_path.glob("*.db"))) >= 2  # one file per process and metric kind
     samples = parse(run_python(SCRAPE, environ))
     assert requests_of(samples, "health-live", "200") == 7
+
+
+def test_gunicorn_sums_every_worker_including_recycled_ones(tmp_path):
+    """The production gunicorn configuration: two workers that are recycled every few
+    requests (as ``max_requests`` does in production). Without the shared metrics
+    directory each scrape would show one live worker's counts only."""
+    import requests
+
+    from bench._harness import Gunicorn, free_port
+
+    metrics_dir = tmp_path / "metrics"
+    metrics_dir.mkdir()
+    (metrics_dir / "counter_999999.db").write_bytes(b"left over from an earlier run")
+    environ = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+    }
+    server = Gunicorn(environ, tmp_path / "gunicorn.log", port=free_port(), workers=2)
+    server.command += ["--max-requests", "4"]
+    server.start()
+    try:
+        # Paths nothing else asks for (start() polls /health/live, possibly more than once).
+        for number in range(20):
+            assert requests.get(f"{server.base_url}/no-such-page-{number}", timeout=10).status_code == 404
+        samples = parse(requests.get(server.base_url + "/metrics", timeout=10).text)
+    finally:
+        server.stop()
+
+    assert requests_of(samples, "unmatched", "404") == 20, server.tail()
+    assert not (metrics_dir / "counter_999999.db").exists()
