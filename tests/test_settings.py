@@ -113,3 +113,34 @@ def test_health_probes_are_not_redirected_to_https(monkeypatch):
     settings = load_production(monkeypatch, PRODUCTION_ENV)
     assert any(re.search(pattern, "health/ready") for pattern in settings.SECURE_REDIRECT_EXEMPT)
     assert not any(re.search(pattern, "accounts/login/") for pattern in settings.SECURE_REDIRECT_EXEMPT)
+
+
+def test_a_task_published_while_redis_is_away_fails_after_one_reconnect(monkeypatch):
+    """The web request that commits a consent change must not sit in kombu's connection
+    retries (about 6 s by default) while Redis is away: the outbox keeps its webhook."""
+    import socket
+
+    from celery import Celery
+    from kombu import Connection
+    from kombu.exceptions import OperationalError as BrokerUnavailable
+
+    production = load_production(monkeypatch, PRODUCTION_ENV)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]  # nothing listens there once closed
+    attempts = []
+    connect = Connection._connection_factory
+
+    def counted(self):
+        attempts.append(self.port)
+        return connect(self)
+
+    monkeypatch.setattr(Connection, "_connection_factory", counted)
+    celery = Celery(broker=f"redis://127.0.0.1:{closed_port}/0", set_as_current=False)
+    celery.conf.broker_transport_options = production.CELERY_BROKER_TRANSPORT_OPTIONS
+
+    with pytest.raises(BrokerUnavailable):
+        celery.send_task("broker.tasks.deliver_webhook", (1,), retry=False)
+
+    assert attempts == [closed_port, closed_port]  # the first try and one retry
+    assert production.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] == 3600

@@ -247,6 +247,17 @@ OAUTH2_PROVIDER = {
 # A task is acknowledged only once it has run, and given back to the queue when its worker
 # dies (SIGKILL, OOM): every task is idempotent (see each task's docstring), so running
 # one twice is safe while losing one is not. One task in hand per worker process.
+# With Redis as the broker: a task published from a web request fails within a moment
+# when Redis is away, instead of kombu's default of retrying the connection for seconds.
+# Every caller has a fallback (the webhook outbox, pending ledger entries, a 503), and a
+# worker keeps reconnecting on its own (broker_connection_retry, not these options).
+CELERY_PUBLISH_FAIL_FAST = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+    "socket_connect_timeout": 1,
+}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -10,7 +10,7 @@ import dj_database_url
 
 from config.env import env, env_bool, env_int, env_list, env_required
 from config.settings.base import *  # noqa: F403
-from config.settings.base import LEDGER, RATE_LIMITS, VAULT
+from config.settings.base import CELERY_PUBLISH_FAIL_FAST, LEDGER, RATE_LIMITS, VAULT
 
 DEBUG = False
 SECRET_KEY = env_required("DJANGO_SECRET_KEY")
@@ -40,7 +40,7 @@ CACHES = {
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
 # Longer than any task runs: with acks_late, Redis re-delivers a task only after this.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_PUBLISH_FAIL_FAST, "visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 VAULT = {**VAULT, "KEYRING": env("VAULT_KEYRING", "vault.keyring.EnvironmentKeyring")}

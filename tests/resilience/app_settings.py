@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 from config.settings.test import *  # noqa: F403
-from config.settings.test import BROKER, DATABASES, LEDGER, VAULT
+from config.settings.test import BROKER, CELERY_PUBLISH_FAIL_FAST, DATABASES, LEDGER, VAULT
 
 for _database in DATABASES.values():
     _database["CONN_MAX_AGE"] = int(os.environ.get("DJANGO_CONN_MAX_AGE", "60"))
@@ -32,7 +32,11 @@ CELERY_BROKER_URL = REDIS_URL
 _visibility = int(os.environ.get("RESILIENCE_VISIBILITY_TIMEOUT", "5"))
 # kombu restores unacknowledged tasks under a Redis lock that outlives a worker killed while
 # holding it for ``unacked_mutex_expire`` seconds (300 by default): keep it within the timeout.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": _visibility, "unacked_mutex_expire": min(_visibility, 300)}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    **CELERY_PUBLISH_FAIL_FAST,
+    "visibility_timeout": _visibility,
+    "unacked_mutex_expire": min(_visibility, 300),
+}
 
 _keys = Path(os.environ["RESILIENCE_KEY_DIR"])
 VAULT = {**VAULT, "KEYRING_DIR": _keys, "ON_NEW_RECORDS": []}
