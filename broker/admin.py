@@ -7,8 +7,8 @@ from broker.models import AccessLogEntry, Consent, Partner, WebhookDelivery
 
 @admin.register(Partner)
 class PartnerAdmin(admin.ModelAdmin):
+    # The sealed webhook secret is not editable, so the form never shows it.
     list_display = ("name", "uid", "webhook_url", "created_at")
-    exclude = ("webhook_secret",)
 
 
 @admin.register(Consent)

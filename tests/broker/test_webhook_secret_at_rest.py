@@ -83,3 +83,21 @@ def test_the_migration_seals_existing_secrets_and_reverses():
     OldPartner = executor.loader.project_state(BEFORE).apps.get_model("broker", "Partner")
     assert OldPartner.objects.get(pk=old.pk).webhook_secret == "legacy-secret-0123456789abcdefghijklmnop"
     executor.migrate(AFTER)
+
+
+@pytest.mark.django_db(databases=["default", "keys"])
+def test_a_partner_made_in_the_admin_gets_a_sealed_secret_it_never_shows():
+    from django.test import Client
+
+    from accounts.models import User
+
+    browser = Client()
+    browser.force_login(User.objects.create_superuser("root", "root@example.com", "pw"))
+    form = browser.get("/admin/broker/partner/add/")
+    browser.post("/admin/broker/partner/add/", {"name": "Admin-made", "webhook_url": ""})
+
+    partner = Partner.objects.get(name="Admin-made")
+    assert form.status_code == 200
+    assert "webhook_secret" not in form.content.decode()
+    assert len(partner.webhook_secret) >= 32
+    assert partner.webhook_secret not in _raw_partner_row(partner)
