@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db import models
 
 from broker.models import AccessLogEntry, Consent, Partner, WebhookDelivery
 
@@ -9,6 +10,7 @@ from broker.models import AccessLogEntry, Consent, Partner, WebhookDelivery
 class PartnerAdmin(admin.ModelAdmin):
     # The sealed webhook secret is not editable, so the form never shows it.
     list_display = ("name", "uid", "webhook_url", "created_at")
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # webhooks are https
 
 
 @admin.register(Consent)
