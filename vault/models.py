@@ -55,7 +55,48 @@ class SealedRecord(models.Model):
         return keys.unseal(self.RECORD_TYPE, self.id, self.sealed)
 
 
-class ImportJob(models.Model):
+class BackgroundJob(models.Model):
+    """What every long piece of portal work records, so its page can show progress and
+    survive a reload: status, how far it got, and a code (never content) when it failed."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting"
+        RUNNING = "running", "Working"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    UNFINISHED = (Status.PENDING, Status.RUNNING)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    total_items = models.PositiveIntegerField(default=0)
+    processed_items = models.PositiveIntegerField(default=0)
+    error_code = models.CharField(max_length=40, blank=True)
+    error_detail = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at"]
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def progress_percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.total_items:
+            return 0
+        return min(99, int(100 * self.processed_items / self.total_items))
+
+
+class ImportJob(BackgroundJob):
+    """One uploaded file on its way into the vault: the worker parses it, counts what it
+    stored and what was already there, and the upload page follows its progress."""
+
     class Format(models.TextChoices):
         GPX = "gpx", "GPX 1.1 track (Garmin, Strava)"
         TAKEOUT = "takeout", "Google Takeout location history (Records.json)"
@@ -69,36 +110,17 @@ class ImportJob(models.Model):
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     format = models.CharField(max_length=20, choices=Format.choices)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     # The uploaded file (and its name) sealed while it waits for the worker; cleared after.
     sealed_upload = models.BinaryField(null=True, blank=True)
     sealed_name = models.BinaryField(null=True, blank=True)
     size_bytes = models.PositiveBigIntegerField(default=0)
-    total_items = models.PositiveIntegerField(default=0)
-    processed_items = models.PositiveIntegerField(default=0)
     created_items = models.PositiveIntegerField(default=0)
     duplicate_items = models.PositiveIntegerField(default=0)
-    # Codes and positions only ("line 12, column 4: ..."), never content from the file.
-    error_code = models.CharField(max_length=40, blank=True)
-    error_detail = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     RECORD_TYPE = "import_job"
-
-    class Meta:
-        ordering = ["-created_at"]
-
-    @property
-    def progress_percent(self) -> int:
-        if self.status == self.Status.DONE:
-            return 100
-        if not self.total_items:
-            return 0
-        return min(99, int(100 * self.processed_items / self.total_items))
 
 
 class Track(SealedRecord):
@@ -175,44 +197,6 @@ class PrivacyZone(SealedRecord):
 
     class Meta(SealedRecord.Meta):
         ordering = ["created_at"]
-
-
-class BackgroundJob(models.Model):
-    """What every long piece of portal work records, so its page can show progress and
-    survive a reload: status, how far it got, and a code (never content) when it failed."""
-
-    class Status(models.TextChoices):
-        PENDING = "pending", "Waiting"
-        RUNNING = "running", "Working"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
-
-    UNFINISHED = (Status.PENDING, Status.RUNNING)
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    total_items = models.PositiveIntegerField(default=0)
-    processed_items = models.PositiveIntegerField(default=0)
-    error_code = models.CharField(max_length=40, blank=True)
-    error_detail = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        abstract = True
-        ordering = ["-created_at"]
-
-    @property
-    def finished(self) -> bool:
-        return self.status in (self.Status.DONE, self.Status.FAILED)
-
-    @property
-    def progress_percent(self) -> int:
-        if self.status == self.Status.DONE:
-            return 100
-        if not self.total_items:
-            return 0
-        return min(99, int(100 * self.processed_items / self.total_items))
 
 
 class ExportJob(BackgroundJob):

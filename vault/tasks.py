@@ -15,7 +15,7 @@ def run_import(job_id: str) -> None:
     its records are stored in one transaction, so a job that is run again after its worker
     died (or after a database error) stores them once."""
     job = ImportJob.objects.filter(id=job_id).select_related("owner").first()
-    if job is None or job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED):
+    if job is None or job.finished:
         return
     importing.run_import(job)
 

@@ -164,7 +164,7 @@ def _job_status(job: ImportJob) -> dict[str, Any]:
         "percent": job.progress_percent,
         "created": job.created_items,
         "duplicates": job.duplicate_items,
-        "finished": job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED),
+        "finished": job.finished,
         # error_detail holds codes and positions only, never content from the file.
         "error": {"code": job.error_code, "message": job.error_detail} if failed else None,
     }
