@@ -13,6 +13,7 @@ import uuid
 
 from django.db import models
 
+from config.jobs import BackgroundJob
 from ledger import merkle
 
 
@@ -117,9 +118,9 @@ class Anchor(models.Model):
         ordering = ["-created_at"]
 
 
-class VerificationRun(models.Model):
+class VerificationRun(BackgroundJob):
     """One run of the auditor's verifier over the database, started from the auditor page
-    and done by a worker; the page follows ``processed``/``total`` and shows the outcome.
+    and done by a worker; the page follows its progress in entries and shows the outcome.
     Holds counts and the verifier's summary only (entries are public anyway)."""
 
     class Status(models.TextChoices):
@@ -128,27 +129,10 @@ class VerificationRun(models.Model):
         DONE = "done", "Done"
         FAILED = "failed", "Could not run"
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    total = models.BigIntegerField(default=0)
-    processed = models.BigIntegerField(default=0)
+    # Entries, so beyond the base's 32-bit counts.
+    total_items = models.BigIntegerField(default=0)
+    processed_items = models.BigIntegerField(default=0)
     verified = models.BooleanField(null=True)
     summary = models.TextField(blank=True)
     first_bad_entry = models.BigIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-
-    @property
-    def finished(self) -> bool:
-        return self.status in (self.Status.DONE, self.Status.FAILED)
-
-    @property
-    def progress_percent(self) -> int:
-        if self.status == self.Status.DONE:
-            return 100
-        if not self.total:
-            return 0
-        return min(99, int(100 * self.processed / self.total))

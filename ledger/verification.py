@@ -27,7 +27,7 @@ def verification_start() -> VerificationRun:
         unfinished = VerificationRun.objects.select_for_update().filter(status__in=UNFINISHED).first()
         if unfinished is not None:
             return unfinished
-        run = VerificationRun.objects.create(total=tree.sequenced_size())
+        run = VerificationRun.objects.create(total_items=tree.sequenced_size())
         transaction.on_commit(lambda: _enqueue(run))
     return run
 
@@ -52,10 +52,12 @@ def run_verification(run_id: UUID | str) -> None:
     run = VerificationRun.objects.filter(id=run_id).first()
     if run is None or run.finished:
         return
-    VerificationRun.objects.filter(id=run.id).update(status=Status.RUNNING, total=tree.sequenced_size(), processed=0)
+    VerificationRun.objects.filter(id=run.id).update(
+        status=Status.RUNNING, total_items=tree.sequenced_size(), processed_items=0
+    )
 
     def progressed(count: int) -> None:
-        VerificationRun.objects.filter(id=run.id).update(processed=count)
+        VerificationRun.objects.filter(id=run.id).update(processed_items=count)
 
     try:
         report = selectors.verify_database(on_progress=progressed)
@@ -67,8 +69,8 @@ def run_verification(run_id: UUID | str) -> None:
         return
     VerificationRun.objects.filter(id=run.id).update(
         status=Status.DONE,
-        processed=report.size,
-        total=max(report.size, run.total),
+        processed_items=report.size,
+        total_items=max(report.size, run.total_items),
         verified=report.ok,
         summary=report.summary(),
         first_bad_entry=report.first_bad_entry,

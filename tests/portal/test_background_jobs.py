@@ -147,14 +147,16 @@ def test_auditor_runs_a_verification_and_sees_it_verify(client, auditor, django_
     assert response["Location"] == reverse("ledger:verification", kwargs={"run_id": run.id})
     assert run.status == VerificationRun.Status.DONE
     assert run.verified is True
-    assert run.processed == run.total == 5
+    assert run.processed_items == run.total_items == 5
     page = client.get(response["Location"]).content.decode()
     assert "The ledger verifies" in page
     assert "OK: the ledger verifies" in page
     status = client.get(reverse("ledger:verification_status", kwargs={"run_id": run.id})).json()
-    assert status == {**status, "finished": True, "verified": True, "percent": 100}
+    assert status == {**status, "finished": True, "verified": True, "percent": 100, "processed": 5, "total": 5}
+    assert "5 of 5 entries" in page
     listing = client.get(reverse("ledger:verifications")).content.decode()
     assert reverse("ledger:verification", kwargs={"run_id": run.id}) in listing
+    assert "5 of 5" in listing
 
 
 def test_a_tampered_ledger_is_reported_with_its_first_bad_entry(client, auditor, django_capture_on_commit_callbacks):
