@@ -8,10 +8,13 @@ settings: the standalone verifier uses ``Web3HttpAnchor`` to read anchors.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
 import threading
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -76,20 +79,60 @@ def _tester_web3():
 
 
 class EthereumTesterAnchor(Web3Anchor):
-    """The embedded default: web3's in-process EthereumTesterProvider (nothing leaves the process)."""
+    """The embedded default: web3's in-process EthereumTesterProvider (nothing leaves the process).
 
-    def __init__(self, web3=None) -> None:
+    Its chain lives in memory, one per process. With ``journal`` (the local site sets one
+    under its data directory) the data of every anchor published is also appended to that
+    file, and a process replays the lines its chain has not seen before it publishes or
+    reads. eth-tester's accounts, nonces and fees are deterministic, so a replayed anchor
+    gets the same transaction hash and block as the original: what ``manage.py demo``
+    anchored verifies in the web server and after a restart.
+    """
+
+    def __init__(self, web3=None, journal: str | Path | None = None) -> None:
         super().__init__(web3 or _tester_web3())
+        self.journal = Path(journal) if journal else None
 
     def publish(self, data: bytes) -> AnchorReceipt:
-        with _tester_lock:  # eth-tester is not thread-safe
-            account = self.web3.eth.accounts[0]
-            tx_hash = self.web3.eth.send_transaction({"from": account, "to": account, "value": 0, "data": data})
-            return self._receipt(tx_hash)
+        with _tester_lock, self._journal_locked():  # eth-tester is not thread-safe
+            self._catch_up()
+            receipt = self._send(data)
+            if self.journal is not None:
+                with self.journal.open("a") as journal:
+                    journal.write(data.hex() + "\n")
+                self.web3.eidetic_replayed = getattr(self.web3, "eidetic_replayed", 0) + 1
+            return receipt
 
     def read(self, tx_hash: str) -> AnchorReading:
-        with _tester_lock:
+        with _tester_lock, self._journal_locked():
+            self._catch_up()
             return super().read(tx_hash)
+
+    def _send(self, data: bytes) -> AnchorReceipt:
+        account = self.web3.eth.accounts[0]
+        return self._receipt(self.web3.eth.send_transaction({"from": account, "to": account, "value": 0, "data": data}))
+
+    @contextlib.contextmanager
+    def _journal_locked(self):
+        """Other processes (the demo command, the web server, a worker) append too."""
+        if self.journal is None:
+            yield
+            return
+        self.journal.parent.mkdir(parents=True, exist_ok=True)
+        with open(f"{self.journal}.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _catch_up(self) -> None:
+        if self.journal is None or not self.journal.exists():
+            return
+        lines = self.journal.read_text().split()
+        for line in lines[getattr(self.web3, "eidetic_replayed", 0) :]:
+            self._send(bytes.fromhex(line))
+        self.web3.eidetic_replayed = len(lines)
 
 
 class Web3HttpAnchor(Web3Anchor):
@@ -128,6 +171,8 @@ def get_anchor() -> ChainAnchor:
     backend = import_string(config["ANCHOR"])
     if issubclass(backend, Web3HttpAnchor):
         return backend(config["ETH_RPC_URL"], config.get("ETH_PRIVATE_KEY"))
+    if issubclass(backend, EthereumTesterAnchor):
+        return backend(journal=config.get("TESTER_CHAIN_JOURNAL"))
     return backend()
 
 

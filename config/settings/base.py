@@ -125,6 +125,9 @@ LEDGER = {
     "CHECKPOINT_EVERY_ENTRIES": env_int("LEDGER_CHECKPOINT_EVERY_ENTRIES", 1000),
     "CHECKPOINT_EVERY_SECONDS": env_int("LEDGER_CHECKPOINT_EVERY_SECONDS", 60),
     "ANCHOR": env("LEDGER_ANCHOR", "ledger.anchoring.EthereumTesterAnchor"),
+    # EthereumTesterAnchor only: a file that lets every process share one in-process chain
+    # (local settings set it; None: each process has its own chain, as in tests).
+    "TESTER_CHAIN_JOURNAL": None,
     "ETH_RPC_URL": env("LEDGER_ETH_RPC_URL"),
     "ETH_PRIVATE_KEY": env("LEDGER_ETH_PRIVATE_KEY"),
     "PAGE_SIZE": 1000,

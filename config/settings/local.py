@@ -6,7 +6,7 @@ import secrets
 
 from config.env import env
 from config.settings.base import *  # noqa: F403
-from config.settings.base import DATA_DIR, OAUTH2_PROVIDER
+from config.settings.base import DATA_DIR, LEDGER, OAUTH2_PROVIDER
 
 DEBUG = True
 ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]", "testserver"]
@@ -40,3 +40,7 @@ CELERY_BROKER_URL = "memory://"
 
 # Loopback redirect URIs over http are allowed for local development only (RFC 8252 §7.3).
 OAUTH2_PROVIDER = {**OAUTH2_PROVIDER, "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"]}
+
+# The in-process Ethereum chain is replayed from this journal in every process (the demo
+# command, the web server), so anchors made in one verify in the others and after restarts.
+LEDGER = {**LEDGER, "TESTER_CHAIN_JOURNAL": DATA_DIR / "chain" / "anchors.txt"}

@@ -72,6 +72,43 @@ def test_anchor_round_trip_on_the_in_process_chain(append_many):
     assert verify.verify_receipt(receipt, _key(), anchor_reader=anchoring.get_anchor()) == []
 
 
+def _another_process_chain():
+    """A fresh in-process chain, as a second process (the web server after the demo) has."""
+    from web3 import EthereumTesterProvider, Web3
+
+    return Web3(EthereumTesterProvider())
+
+
+def test_anchors_made_in_one_process_verify_in_another_through_the_journal(append_many, settings, tmp_path):
+    journal = tmp_path / "chain" / "anchors.txt"
+    settings.LEDGER = {**settings.LEDGER, "TESTER_CHAIN_JOURNAL": journal}
+    append_many(3)
+    demo_process = anchoring.EthereumTesterAnchor(_another_process_chain(), journal=journal)
+    first = demo_process.publish(b"first checkpoint")
+
+    web_process = anchoring.EthereumTesterAnchor(_another_process_chain(), journal=journal)
+    reading = web_process.read(first.tx_hash)
+    second = web_process.publish(b"second checkpoint")  # after replaying the first: no fork
+
+    assert (reading.data, reading.block_number, reading.chain_id) == (
+        b"first checkpoint",
+        first.block_number,
+        first.chain_id,
+    )
+    assert second.block_number == first.block_number + 1
+    assert demo_process.read(second.tx_hash).data == b"second checkpoint"
+    assert journal.read_text().split() == [b"first checkpoint".hex(), b"second checkpoint".hex()]
+    # get_anchor() takes the journal from the settings.
+    assert anchoring.get_anchor().journal == journal
+
+
+def test_without_a_journal_another_process_cannot_read_the_anchor():
+    first = anchoring.EthereumTesterAnchor(_another_process_chain()).publish(b"only here")
+
+    with pytest.raises(LookupError, match="is not on chain"):
+        anchoring.EthereumTesterAnchor(_another_process_chain()).read(first.tx_hash)
+
+
 def test_an_altered_anchor_is_rejected(append_many):
     append_many(4)
     first = services.sign_checkpoint()
