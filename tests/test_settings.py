@@ -118,16 +118,14 @@ def test_health_probes_are_not_redirected_to_https(monkeypatch):
 def test_a_task_published_while_redis_is_away_fails_after_one_reconnect(monkeypatch):
     """The web request that commits a consent change must not sit in kombu's connection
     retries (about 6 s by default) while Redis is away: the outbox keeps its webhook."""
-    import socket
-
     from celery import Celery
     from kombu import Connection
     from kombu.exceptions import OperationalError as BrokerUnavailable
 
+    from bench._harness import free_port
+
     production = load_production(monkeypatch, PRODUCTION_ENV)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        closed_port = sock.getsockname()[1]  # nothing listens there once closed
+    closed_port = free_port()  # nothing listens there
     attempts = []
     connect = Connection._connection_factory
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from accounts.models import User
 from broker.models import Consent
 from club import services
-from club.models import Club, Membership
+from club.models import Club, ContributionTally, Membership
 from tests.broker.conftest import Grant, PartnerWorld, grant, ledger_entries, make_partner, webhook_sender  # noqa: F401
 
 BOTH = ["vault.contribute:write", "club.view:read"]
@@ -106,3 +106,26 @@ def contribute(token: Grant, club: Club, observation: Observation | None = None,
 
 def view(token: Grant, club: Club, **params):
     return token.get("/api/v1/club/view", club=str(club.uid), **params)
+
+
+def publish_small_rules(club: Club, admin: User, *, budget: str) -> Club:
+    """Rules with k = 2, so that a few people are enough to see segment cells appear and
+    disappear; members consume furniture and insurance after 2 contributions in 30 days."""
+    services.rules_publish(
+        club=club,
+        admin=admin,
+        contribute_categories=["furniture", "insurance", "home"],
+        consume_categories=["furniture", "insurance"],
+        reciprocity_min_count=2,
+        reciprocity_period_days=30,
+        segment_min_people=2,
+        segment_budget_per_period=Decimal(budget),
+    )
+    return club
+
+
+def qualify_to_consume(member: Membership) -> Membership:
+    """Five recent contributions in each consumable category: reciprocity is met."""
+    for category in ("furniture", "insurance"):
+        ContributionTally.objects.create(membership=member, category=category, day=timezone.now(), count=5)
+    return member

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -17,8 +16,9 @@ from broker import services as broker_services
 from broker.errors import ConsentNotFound
 from broker.models import Consent
 from club import segments, services
-from club.models import BudgetCharge, ContributionTally, Introduction
+from club.models import BudgetCharge, Introduction
 from tests.broker.conftest import REDIRECT_URI, exchange, pkce_pair
+from tests.club.conftest import publish_small_rules, qualify_to_consume
 from tests.club.test_segments_people import enrol
 from tests.factories import PersonFactory
 
@@ -27,24 +27,12 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def small_club(club, admin):
-    services.rules_publish(
-        club=club,
-        admin=admin,
-        contribute_categories=["furniture", "insurance", "home"],
-        consume_categories=["furniture", "insurance"],
-        reciprocity_min_count=2,
-        reciprocity_period_days=30,
-        segment_min_people=2,
-        segment_budget_per_period=Decimal("10"),
-    )
-    return club
+    return publish_small_rules(club, admin, budget="10")
 
 
 @pytest.fixture
 def asker(small_club, chairs_member):
-    for category in ("furniture", "insurance"):
-        ContributionTally.objects.create(membership=chairs_member, category=category, day=timezone.now(), count=5)
-    return chairs_member
+    return qualify_to_consume(chairs_member)
 
 
 @pytest.fixture

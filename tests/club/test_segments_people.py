@@ -6,7 +6,6 @@ see exact counts; the noise itself is tested in test_segments.py."""
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.test import Client
@@ -17,7 +16,7 @@ from broker import services as broker_services
 from club import segments, services
 from club.models import ContributionTally, Observation, SegmentEnrolment, SegmentFact
 from tests.club.conftest import Observation as Obs
-from tests.club.conftest import club_grant, contribute
+from tests.club.conftest import club_grant, contribute, publish_small_rules, qualify_to_consume
 from tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
@@ -30,25 +29,12 @@ NEAR_PARIS = {"lat": 48.86, "lon": 2.35}  # 400 m away: the same ~10 km cell
 
 @pytest.fixture
 def small_club(club, admin):
-    """k = 2 so that three people are enough to see cells appear and disappear."""
-    services.rules_publish(
-        club=club,
-        admin=admin,
-        contribute_categories=["furniture", "insurance", "home"],
-        consume_categories=["furniture", "insurance"],
-        reciprocity_min_count=2,
-        reciprocity_period_days=30,
-        segment_min_people=2,
-        segment_budget_per_period=Decimal("1000"),
-    )
-    return club
+    return publish_small_rules(club, admin, budget="1000")
 
 
 @pytest.fixture
 def reader(small_club, chairs_member):
-    for category in ("furniture", "insurance"):
-        ContributionTally.objects.create(membership=chairs_member, category=category, day=timezone.now(), count=5)
-    return chairs_member
+    return qualify_to_consume(chairs_member)
 
 
 def enrol(person, world, club, place=PARIS, category="furniture"):
