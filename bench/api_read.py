@@ -150,7 +150,7 @@ def start_gunicorn(workers: int) -> subprocess.Popen:
         "--log-level",
         "warning",
     ]
-    server = subprocess.Popen(command, cwd=ROOT, env=env)
+    server = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)  # own group: CPU metering
     import requests
 
     for _ in range(100):
@@ -223,6 +223,37 @@ def load(path: str, headers: dict[str, str], clients: int, seconds: float, style
     }
 
 
+def backend_pids() -> list[int]:
+    """PostgreSQL backends serving the bench databases (for their CPU time)."""
+    from django.conf import settings
+    from django.db import connection
+
+    names = [settings.DATABASES[alias]["NAME"] for alias in ("default", "keys")]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = ANY(%s) AND pid <> pg_backend_pid()", [names])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def cpu_sample(server: subprocess.Popen) -> dict[str, dict[int, float]]:
+    from bench._harness import cpu_seconds, process_group
+
+    groups = {"gunicorn": process_group(server.pid), "postgres": backend_pids(), "clients": [os.getpid()]}
+    return {name: {pid: cpu_seconds([pid]) for pid in pids} for name, pids in groups.items()}
+
+
+def cpu_used(before: dict, after: dict) -> dict[str, float]:
+    return {name: sum(value - before[name].get(pid, 0.0) for pid, value in after[name].items()) for name in after}
+
+
+def measure(server, path: str, headers: dict[str, str], clients: int, seconds: float, style: str) -> dict:
+    """One endpoint's load, with the CPU time each side spent on it (ms per request)."""
+    before = cpu_sample(server)
+    figures = load(path, headers, clients, seconds, style)
+    used = cpu_used(before, cpu_sample(server))
+    figures["cpu"] = {name: value * 1000 / max(figures["requests"], 1) for name, value in used.items()}
+    return figures
+
+
 def endpoints(bearer: dict[str, str]) -> list[tuple[str, dict[str, str], str]]:
     return [
         ("/api/v1/data/moments", bearer, "consented"),
@@ -250,7 +281,8 @@ def main() -> None:
         for path, headers, style in endpoints(bearer):  # warm up every worker on each
             load(path, headers, 2, 2, style)
         figures = {
-            style: load(path, headers, args.clients, args.seconds, style) for path, headers, style in endpoints(bearer)
+            style: measure(server, path, headers, args.clients, args.seconds, style)
+            for path, headers, style in endpoints(bearer)
         }
     finally:
         server.terminate()
@@ -279,6 +311,11 @@ def report(args, figures: dict[str, dict], consent_id: str) -> None:
             f"{label} {row['rps']:7.1f} req/s ({row['rps'] * 100:8,.0f} records/s)  "
             f"p50 {row['p50']:6.1f} ms  p99 {row['p99']:6.1f} ms  requests {row['requests']:,}  non-200 {row['errors']}"
         )
+    print("CPU per request (ms, from /proc: gunicorn workers, PostgreSQL backends, the client threads):")
+    for style, label in labels.items():
+        cpu = figures[style]["cpu"]
+        parts = "  ".join(f"{name} {value:5.2f}" for name, value in cpu.items())
+        print(f"  {label} {parts}  total {sum(cpu.values()):5.2f}")
     consented, plain, floor = figures["consented"], figures["plain"], figures["floor"]
     ratio = consented["rps"] / plain["rps"]
     ratio_verdict = "met" if ratio >= 0.6 else "NOT met"

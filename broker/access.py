@@ -32,11 +32,30 @@ from broker.errors import (
     TokenNotBound,
 )
 from broker.models import AccessLogEntry, Consent, TokenBinding
+from config import prepared
+from config.prepared import PreparedQuery
 from ledger import services as ledger_services
 from vault.keys import PersonKeys
 from vault.selectors import ledger_pseudonym
 
 Outcome = AccessLogEntry.Outcome
+
+# The read path's own queries, compiled once (config.prepared): only their values change.
+_allowed_reads_since = PreparedQuery(
+    lambda consent, since, offset, count: (
+        AccessLogEntry.objects.filter(consent_id=consent, outcome=Outcome.ALLOWED, at__gt=since)
+        .order_by("-at")
+        .values_list("at")[offset : offset + count]
+    ),
+    consent=AccessLogEntry._meta.get_field("consent"),
+    since=AccessLogEntry._meta.get_field("at"),
+)
+_consent_state = PreparedQuery(
+    lambda pk, lock: (
+        Consent.objects.filter(pk=pk).select_for_update(of=("self",)) if lock else Consent.objects.filter(pk=pk)
+    ).values_list("state"),
+    pk=Consent._meta.get_field("id"),
+)
 
 
 def clock() -> datetime:
@@ -106,11 +125,13 @@ def _frequency_position(consent: Consent, now: datetime) -> tuple[datetime | Non
     allowed read in the window (None: the limit is not reached), and whether at least
     N - margin reads are in the window (this read is near the limit)."""
     window_start = now - consent.frequency_window
-    recent = AccessLogEntry.objects.filter(consent=consent, outcome=Outcome.ALLOWED, at__gt=window_start)
     limit = consent.frequency_value
     threshold = max(1, limit - settings.BROKER["FREQUENCY_LOCK_MARGIN"])
     # The threshold-th .. N-th most recent reads: at most margin + 1 rows.
-    found = list(recent.order_by("-at").values_list("at", flat=True)[threshold - 1 : limit])
+    rows = _allowed_reads_since.rows(
+        consent=consent.pk, since=window_start, shape={"offset": threshold - 1, "count": limit - threshold + 1}
+    )
+    found = [at for (at,) in rows]
     nth = found[-1] if len(found) == limit - threshold + 1 else None
     return nth, bool(found) and threshold < limit
 
@@ -152,10 +173,10 @@ def _needs_lock(consent: Consent, now: datetime) -> bool:
 def _current_state(consent: Consent, *, lock: bool) -> str:
     """The consent's state as committed now (its terms never change once granted),
     under its row lock when ``lock``."""
-    rows = Consent.objects.filter(pk=consent.pk)
-    if lock:
-        rows = rows.select_for_update(of=("self",))
-    return rows.values_list("state", flat=True).get()
+    rows = _consent_state.rows(pk=consent.pk, shape={"lock": lock})
+    if not rows:
+        raise Consent.DoesNotExist()
+    return rows[0][0]
 
 
 def record_allowed(
@@ -187,16 +208,18 @@ def record_allowed(
         # Otherwise ``check`` has just counted fewer than (limit - margin) allowed reads
         # in the window, which already proves this read is within the limit.
         amount = price_of_access(consent, now)
-        entry = AccessLogEntry.objects.create(
-            consent=consent,
-            person=consent.person,
-            partner=consent.partner,
-            purpose_code=consent.purpose_code,
-            scope=scope,
-            record_count=record_count,
-            outcome=Outcome.ALLOWED,
-            amount=amount,
-            at=now,
+        entry = prepared.insert(
+            AccessLogEntry(
+                consent=consent,
+                person=consent.person,
+                partner=consent.partner,
+                purpose_code=consent.purpose_code,
+                scope=scope,
+                record_count=record_count,
+                outcome=Outcome.ALLOWED,
+                amount=amount,
+                at=now,
+            )
         )
         if amount > 0:
             ledger_services.append(

@@ -19,6 +19,7 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
 
 from broker.models import AuthorizationCode, Consent, TokenBinding
+from config.prepared import PreparedQuery
 
 
 def checksum(value: str) -> str:
@@ -60,6 +61,20 @@ _TOKEN_COLUMNS = (
 )
 
 
+# Every partner call's first query: compiled once (config.prepared), only the checksum
+# changes. Only the columns a partner call uses: secrets (client secret, password hash)
+# stay unread. A slice, not ``.first()``: the checksum is unique, and first()'s ORDER BY
+# would only add work.
+_token_lookup = PreparedQuery(
+    lambda checksum: (
+        AccessToken.objects.select_related("application", "user", "consent_binding__consent__partner")
+        .only(*_TOKEN_COLUMNS)
+        .filter(token_checksum=checksum)[:1]
+    ),
+    checksum=AccessToken._meta.get_field("token_checksum"),
+)
+
+
 class ConsentValidator(OAuth2Validator):
     def _load_access_token(self, token):
         """The toolkit's lookup by checksum (tokens are hashed at rest), joined in the same
@@ -67,13 +82,7 @@ class ConsentValidator(OAuth2Validator):
         API needed two (``broker.access.consent_for_token`` reads the join). The consent's
         person is the token's user, so that row is joined once and shared."""
         token_checksum = hashlib.sha256(token.encode("utf-8")).hexdigest()
-        related = ("application", "user", "consent_binding__consent__partner")
-        # Only the columns a partner call uses: building the SELECT and the instances costs
-        # more than running it, and secrets (client secret, password hash) stay unread.
-        # A slice, not ``.first()``: the checksum is unique, and first()'s ORDER BY only
-        # adds compile time. This is every partner call's path.
-        tokens = AccessToken.objects.select_related(*related).only(*_TOKEN_COLUMNS)
-        found = next(iter(tokens.filter(token_checksum=token_checksum)[:1]), None)
+        found = next(iter(_token_lookup.instances(checksum=token_checksum)), None)
         binding = getattr(found, "consent_binding", None) if found is not None else None
         if binding is not None and binding.consent.person_id == found.user_id:
             binding.consent.person = found.user

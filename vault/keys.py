@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from config.prepared import PreparedQuery
 from vault.crypto import associated_data, derive_key, keyed_hash, new_key, seal_bytes, unseal_bytes
 from vault.errors import SealBroken, VaultKeyMissing
 from vault.keyring import get_keyring
@@ -135,9 +136,17 @@ def create_vault_key(owner_uid: UUID) -> VaultKey:
         return VaultKey.objects.get(owner_uid=owner_uid)
 
 
+# Read on every use of a person's keys: compiled once (config.prepared). A slice, not
+# .first(): owner_uid is unique, and ordering would only add work.
+_wrapped_key = PreparedQuery(
+    lambda owner_uid: VaultKey.objects.filter(owner_uid=owner_uid).values_list("kek_id", "wrapped_dek")[:1],
+    using="keys",
+    owner_uid=VaultKey._meta.get_field("owner_uid"),
+)
+
+
 def keys_for_uid(owner_uid: UUID) -> PersonKeys:
-    # A slice, not .first(): owner_uid is unique, and ordering only adds compile time.
-    row = next(iter(VaultKey.objects.filter(owner_uid=owner_uid).values_list("kek_id", "wrapped_dek")[:1]), None)
+    row = next(iter(_wrapped_key.rows(owner_uid=owner_uid)), None)
     if row is None:
         _cache.forget(owner_uid)
         raise VaultKeyMissing()

@@ -110,7 +110,9 @@ class Trackpoint(SealedRecord):
 
     class Meta(SealedRecord.Meta):
         ordering = ["recorded_at"]
-        indexes = [models.Index(fields=["owner", "recorded_at"])]
+        # Pages are read in (recorded_at, id) order: with id in the index a page is a
+        # range scan from the cursor whatever the planner's statistics say.
+        indexes = [models.Index(fields=["owner", "recorded_at", "id"])]
 
 
 class Moment(SealedRecord):
@@ -127,7 +129,8 @@ class Moment(SealedRecord):
 
     class Meta(SealedRecord.Meta):
         ordering = ["-occurred_at"]
-        indexes = [models.Index(fields=["owner", "occurred_at"])]
+        # Pages are read in (occurred_at, id) order; see Trackpoint.
+        indexes = [models.Index(fields=["owner", "occurred_at", "id"])]
 
 
 class SocialItem(SealedRecord):

@@ -13,6 +13,7 @@ from uuid import UUID
 from django.db.models import Count, F, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 
+from config.prepared import PreparedQuery
 from vault.keys import PersonKeys, keys_for
 from vault.models import ImportJob, Moment, PrivacyZone, SocialItem, Track, Trackpoint
 from vault.privacy import EffectiveZone, Zone, coarsen, effective_zone
@@ -53,7 +54,13 @@ def _time_window(
     if end is not None:
         queryset = queryset.filter(**{f"{field}__lt": end})
     if after is not None:
-        queryset = queryset.filter(Q(**{f"{field}__gt": after.at}) | Q(**{field: after.at, "id__gt": after.id}))
+        # The ``>=`` bound is implied by the OR below but is what lets the database start
+        # its index scan at the cursor; without it every page re-reads (and filters out)
+        # all the rows of the pages before it, so page n cost O(n).
+        queryset = queryset.filter(
+            Q(**{f"{field}__gte": after.at}),
+            Q(**{f"{field}__gt": after.at}) | Q(**{field: after.at, "id__gt": after.id}),
+        )
     return queryset.order_by(field, "id")
 
 
@@ -82,13 +89,19 @@ def zones_of(person) -> list[dict[str, Any]]:
     return [{"id": zone.id, **zone.open(keys)} for zone in PrivacyZone.objects.filter(owner=person)]
 
 
+# Tuples, unordered: read on every partner call (compiled once, config.prepared), and the
+# order of zones does not matter.
+_zones_of_owner = PreparedQuery(
+    lambda owner: PrivacyZone.objects.filter(owner_id=owner).order_by().values_list("id", "sealed"),
+    owner=PrivacyZone._meta.get_field("owner"),
+)
+
+
 def effective_zones_of(person, *, keys: PersonKeys | None = None) -> list[EffectiveZone]:
     keys = keys or keys_for(person)
     secret = keys.secret_for("privacy-zones")
     zones = []
-    # Tuples, unordered: read on every partner call, and the order of zones does not matter.
-    rows = PrivacyZone.objects.filter(owner=person).order_by().values_list("id", "sealed")
-    for zone_id, sealed in rows:
+    for zone_id, sealed in _zones_of_owner.rows(owner=person.pk):
         data = keys.unseal(PrivacyZone.RECORD_TYPE, zone_id, sealed)
         zone = Zone(lat=data["lat"], lon=data["lon"], radius_m=data["radius_m"])
         zones.append(effective_zone(zone, secret, str(zone_id)))
@@ -178,6 +191,26 @@ def open_track(person, track: Track) -> dict[str, Any]:
     }
 
 
+def _moment_rows_query(*, owner, start, end, after_at, after_id, limit) -> QuerySet:
+    after = Cursor(after_at, after_id) if after_at is not None else None
+    queryset = _time_window(Moment.objects.filter(owner_id=owner), "occurred_at", start, end, after)
+    # Plain tuples of what is returned: no model instances, no unused columns to parse
+    # (pages of partner reads open hundreds of rows per call).
+    queryset = queryset.values_list("id", "occurred_at", "source", "sealed")
+    return queryset[: limit + 1] if limit else queryset
+
+
+# Every partner read of moments runs it: compiled once per shape (config.prepared).
+_moment_rows = PreparedQuery(
+    _moment_rows_query,
+    owner=Moment._meta.get_field("owner"),
+    start=Moment._meta.get_field("occurred_at"),
+    end=Moment._meta.get_field("occurred_at"),
+    after_at=Moment._meta.get_field("occurred_at"),
+    after_id=Moment._meta.get_field("id"),
+)
+
+
 def moments_of(
     person,
     *,
@@ -188,11 +221,14 @@ def moments_of(
     keys: PersonKeys | None = None,
 ) -> Page:
     keys = keys or keys_for(person)
-    queryset = _time_window(Moment.objects.filter(owner=person), "occurred_at", start, end, after)
-    # Plain tuples of what is returned: no model instances, no unused columns to parse
-    # (pages of partner reads open hundreds of rows per call).
-    queryset = queryset.values_list("id", "occurred_at", "source", "sealed")
-    rows = list(queryset[: limit + 1] if limit else queryset)
+    rows = _moment_rows.rows(
+        owner=person.pk,
+        start=start,
+        end=end,
+        after_at=after.at if after else None,
+        after_id=after.id if after else None,
+        shape={"limit": limit},
+    )
     has_more = limit is not None and len(rows) > limit
     rows = rows[:limit] if limit else rows
     items = [
