@@ -12,6 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Max, Q, QuerySet, Sum
 
 from broker.errors import ConsentNotFound
@@ -39,6 +40,16 @@ def consents_of_person(*, person, states: list[str] | None = None) -> QuerySet[C
     if states:
         queryset = queryset.filter(state__in=states)
     return _with_usage(queryset).order_by("-created_at")
+
+
+def own_consent(*, person, consent_id: UUID | str) -> Consent:
+    """One of the person's consents by its public uid, with its partner, not annotated
+    (for a change, which must not aggregate her whole access log first);
+    ``ConsentNotFound`` when it is not hers or does not exist."""
+    try:
+        return Consent.objects.select_related("partner").get(person=person, uid=consent_id)
+    except (Consent.DoesNotExist, ValueError, ValidationError) as error:
+        raise ConsentNotFound() from error
 
 
 def consent_of_person(*, person, consent_id: UUID | str) -> Consent:

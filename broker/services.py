@@ -169,7 +169,7 @@ def terms_hash(consent: Consent) -> str:
 
 def _locked(consent: Consent) -> Consent:
     try:
-        return Consent.objects.select_for_update(of=("self",)).select_related("partner").get(pk=consent.pk)
+        return Consent.objects.select_for_update(of=("self",)).select_related("partner", "person").get(pk=consent.pk)
     except Consent.DoesNotExist as error:
         raise ConsentNotFound() from error
 

@@ -109,7 +109,7 @@ CHANGES: dict[str, tuple[Callable[..., Consent], str]] = {
 
 
 def _change(request: HttpRequest, consent_id: UUID, action: str) -> HttpResponse:
-    consent = _or_404(lambda: selectors.consent_of_person(person=request.user, consent_id=consent_id))
+    consent = _or_404(lambda: selectors.own_consent(person=request.user, consent_id=consent_id))
     service, success = CHANGES[action]
     try:
         service(consent=consent, person=request.user)

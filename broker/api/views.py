@@ -143,7 +143,7 @@ class MyConsentActionView(PersonAPIView):
     )
     @idempotent
     def post(self, request, consent_id):
-        consent = selectors.consent_of_person(person=request.user, consent_id=consent_id)
+        consent = selectors.own_consent(person=request.user, consent_id=consent_id)
         self.ACTIONS[self.action](consent=consent, person=request.user)
         return Response(
             s.PersonConsentSerializer(selectors.consent_of_person(person=request.user, consent_id=consent_id)).data
