@@ -198,7 +198,8 @@ def backend_pids() -> list[int]:
 
 
 class CpuMeter:
-    """CPU seconds used by gunicorn, the Celery worker and the PostgreSQL backends."""
+    """CPU seconds used by gunicorn, the Celery worker, the PostgreSQL backends and this
+    script's client threads (reported apart: they are the load, not the stack)."""
 
     def __init__(self, web: Process, worker: Process) -> None:
         self.groups = {"gunicorn": web, "celery worker": worker}
@@ -206,6 +207,7 @@ class CpuMeter:
     def sample(self) -> dict[str, dict[int, float]]:
         pids = {name: process_group(process.process.pid) for name, process in self.groups.items()}
         pids["postgres"] = backend_pids()
+        pids["clients"] = [os.getpid()]
         return {name: {pid: cpu_seconds([pid]) for pid in members} for name, members in pids.items()}
 
     @staticmethod
@@ -297,11 +299,13 @@ def report_cpu(baseline_cpu: dict[str, float], baseline_count: int, mixed_cpu: d
     cores = os.cpu_count() or 1
     for label, used, requests in (("baseline", baseline_cpu, baseline_count), ("mixed", mixed_cpu, count)):
         per_request = {name: seconds * 1000 / max(requests, 1) for name, seconds in used.items()}
+        clients = per_request.pop("clients", 0.0)
         total = sum(per_request.values())
         parts = ", ".join(f"{name} {value:.1f}" for name, value in per_request.items())
         print(
             f"CPU per {label} request: {total:.1f} ms ({parts}); "
-            f"so {cores} idle cores would serve at most ~{cores * 1000 / total:.0f} req/s"
+            f"so {cores} idle cores would serve at most ~{cores * 1000 / total:.0f} req/s; "
+            f"plus {clients:.1f} ms in this script's client threads (one process: they share one core)"
         )
 
 
