@@ -119,14 +119,23 @@ class Process:
 class Gunicorn(Process):
     """gunicorn with the production configuration (scripts/gunicorn.conf.py) on loopback."""
 
-    def __init__(self, environ: dict[str, str], log: Path, *, port: int, workers: int, threads: int = 1) -> None:
+    def __init__(
+        self,
+        environ: dict[str, str],
+        log: Path,
+        *,
+        port: int,
+        workers: int,
+        threads: int = 1,
+        access_log: Path | None = None,
+    ) -> None:
         self.port = port
         environ = {
             **environ,
             "GUNICORN_BIND": f"127.0.0.1:{port}",
             "WEB_CONCURRENCY": str(workers),
             "GUNICORN_THREADS": str(threads),
-            "GUNICORN_ACCESS_LOG": os.devnull,
+            "GUNICORN_ACCESS_LOG": str(access_log or os.devnull),
             "GUNICORN_ERROR_LOG": "-",
         }
         command = [sys.executable, "-m", "gunicorn", "config.wsgi", "--config", "scripts/gunicorn.conf.py"]
@@ -208,6 +217,20 @@ def cpu_seconds(pids: list[int]) -> float:
             continue  # ended meanwhile
         total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
     return total / ticks
+
+
+def machine_ticks() -> tuple[int, int]:
+    """(all CPU ticks, ticks stolen by the hypervisor) of the whole machine, from /proc/stat."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return sum(fields[:8]), fields[7]  # user nice system idle iowait irq softirq steal
+
+
+def steal_share(before: tuple[int, int], after: tuple[int, int]) -> float:
+    """The share of the machine's CPU time the hypervisor took between two readings: time
+    this VM's processes waited for a CPU they were never given, which no /proc CPU time
+    of theirs shows (a busy host makes every latency here longer)."""
+    total, stolen = after[0] - before[0], after[1] - before[1]
+    return stolen / total if total else 0.0
 
 
 def process_group(leader: int) -> list[int]:

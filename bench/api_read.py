@@ -247,9 +247,12 @@ def cpu_used(before: dict, after: dict) -> dict[str, float]:
 
 def measure(server, path: str, headers: dict[str, str], clients: int, seconds: float, style: str) -> dict:
     """One endpoint's load, with the CPU time each side spent on it (ms per request)."""
-    before = cpu_sample(server)
+    from bench._harness import machine_ticks, steal_share
+
+    before, ticks = cpu_sample(server), machine_ticks()
     figures = load(path, headers, clients, seconds, style)
     used = cpu_used(before, cpu_sample(server))
+    figures["steal"] = steal_share(ticks, machine_ticks())
     figures["cpu"] = {name: value * 1000 / max(figures["requests"], 1) for name, value in used.items()}
     return figures
 
@@ -315,7 +318,7 @@ def report(args, figures: dict[str, dict], consent_id: str) -> None:
     for style, label in labels.items():
         cpu = figures[style]["cpu"]
         parts = "  ".join(f"{name} {value:5.2f}" for name, value in cpu.items())
-        print(f"  {label} {parts}  total {sum(cpu.values()):5.2f}")
+        print(f"  {label} {parts}  total {sum(cpu.values()):5.2f}  (hypervisor steal {figures[style]['steal']:.0%})")
     consented, plain, floor = figures["consented"], figures["plain"], figures["floor"]
     ratio = consented["rps"] / plain["rps"]
     ratio_verdict = "met" if ratio >= 0.6 else "NOT met"

@@ -53,9 +53,11 @@ from bench._harness import (  # noqa: E402
     build_world,
     cpu_seconds,
     free_port,
+    machine_ticks,
     portal_login,
     process_group,
     recreate_databases,
+    steal_share,
     summary,
 )
 
@@ -261,7 +263,8 @@ def main() -> None:
         worker = CeleryWorker(environ, scratch / "worker.log", concurrency=args.celery)
         beat_command = [sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel", "WARNING"]
         beat = Process([*beat_command, "--schedule", str(scratch / "beat-schedule")], environ, scratch / "beat.log")
-        web = Gunicorn(environ, scratch / "gunicorn.log", port=free_port(), workers=args.web)
+        access_log = scratch / "access.log"
+        web = Gunicorn(environ, scratch / "gunicorn.log", port=free_port(), workers=args.web, access_log=access_log)
         for process in (worker, beat, web):
             process.start()
             processes.append(process)
@@ -277,8 +280,10 @@ def main() -> None:
         after_baseline = meter.sample()
         baseline_cpu = CpuMeter.used(started, after_baseline)
         baseline, baseline_errors = gather(clients)
+        mixed_from, ticks_before = access_log.stat().st_size, machine_ticks()
         mixed_seconds = drive(clients, args.seconds, [kind for kind, _ in MIX], [weight for _, weight in MIX])
         mixed_cpu = CpuMeter.used(after_baseline, meter.sample())
+        in_worker, stolen = worker_times(access_log, mixed_from), steal_share(ticks_before, machine_ticks())
         mixed, mixed_errors = gather(clients)
         time.sleep(5)  # let the worker finish the last imports and beat sequence the ledger
         ledger = json.loads(
@@ -291,7 +296,43 @@ def main() -> None:
             process.stop()
         shutil.rmtree(scratch, ignore_errors=True)
     report(args, baseline, baseline_errors, baseline_seconds, mixed, mixed_errors, mixed_seconds, ledger)
+    report_worker_times(in_worker, mixed)
+    print(f"CPU time taken by the hypervisor (steal) during the mixed phase: {stolen:.0%} of the machine's")
     report_cpu(baseline_cpu, len(baseline["baseline"]), mixed_cpu, sum(len(values) for values in mixed.values()))
+
+
+KIND_OF_PATH = (
+    ("/api/v1/data/", "partner read"),
+    ("/api/v1/ledger/proof/", "ledger proof"),
+    ("/api/v1/me/consents/", "consent change"),
+    ("/upload/", "import"),
+)
+
+
+def worker_times(access_log: Path, offset: int) -> dict[str, list[float]]:
+    """Per kind, the time each request of the mixed phase spent inside a gunicorn worker
+    (the access log's duration: from the worker reading the request to its last byte sent)."""
+    times: dict[str, list[float]] = defaultdict(list)
+    with access_log.open("rb") as log:
+        log.seek(offset)
+        for line in log:
+            record = json.loads(line)
+            kind = next((kind for prefix, kind in KIND_OF_PATH if record["path"].startswith(prefix)), None)
+            if kind is not None:
+                times[kind].append(record["duration_ms"] / 1000)
+    return times
+
+
+def report_worker_times(in_worker: dict[str, list[float]], client_side: dict[str, list[float]]) -> None:
+    """Time inside a worker against what the client waited: the difference is queueing
+    before a worker took the request, and the trip through the loopback."""
+    print("inside a gunicorn worker vs at the client (the difference waited for a worker or a CPU):")
+    for kind, _ in MIX:
+        inside, outside = summary(sorted(in_worker.get(kind, []))), summary(sorted(client_side.get(kind, [])))
+        print(
+            f"  {kind:16s} worker p50 {inside['p50_ms']:6.1f} ms  p99 {inside['p99_ms']:6.1f} ms  |  "
+            f"client p50 {outside['p50_ms']:6.1f} ms  p99 {outside['p99_ms']:6.1f} ms"
+        )
 
 
 def report_cpu(baseline_cpu: dict[str, float], baseline_count: int, mixed_cpu: dict[str, float], count: int) -> None:
