@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from bench._harness import machine_ticks, steal_share
 from ledger import entries, merkle, note, verify
 
 ORIGIN = "bench.eidetic.local/ledger"
@@ -122,6 +123,7 @@ def main() -> None:
     )
     # Wall-clock time is what the targets speak of; this process's CPU time is printed too,
     # because on a shared machine other processes' load inflates wall time, not CPU time.
+    ticks = machine_ticks()
     bare, bare_cpu, total_bytes = baseline(directory)
     print(
         f"baseline (read + bare SHA-256 of each entry): {bare:.3f} s wall, {bare_cpu:.3f} s CPU, "
@@ -152,6 +154,7 @@ def main() -> None:
         f"ratio to the single-process bare SHA-256 {both / bare:.2f}x wall"
     )
     print(f"load average at the end: {os.getloadavg()[0]:.2f}")
+    print(f"CPU time taken by the hypervisor (steal) during the run: {steal_share(ticks, machine_ticks()):.0%}")
 
 
 if __name__ == "__main__":
