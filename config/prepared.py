@@ -136,29 +136,41 @@ class PreparedQuery:
         return _Compiled(sql, tuple(params), slots, compiler, model_slice, init_list, populators)
 
 
-_insert_statements: dict[tuple[str, type], tuple[str, list[Field]]] = {}
+_insert_statements: dict[tuple, str] = {}
+
+
+def insert_sql(connection, model: type[Model], columns: tuple[str, ...], *, returning: str | None = None) -> str:
+    """A one-row INSERT of ``columns`` (returning one column if asked), built once per
+    database vendor (quoting differs), model and columns, then reused by every call."""
+    key = (connection.vendor, model, columns, returning)
+    sql = _insert_statements.get(key)
+    if sql is None:
+        quote = connection.ops.quote_name
+        names = ", ".join(quote(column) for column in columns)
+        marks = ", ".join(["%s"] * len(columns))
+        sql = f"INSERT INTO {quote(model._meta.db_table)} ({names}) VALUES ({marks})"  # noqa: S608
+        if returning is not None:
+            sql += f" RETURNING {quote(returning)}"
+        _insert_statements[key] = sql
+    return sql
 
 
 def insert(instance: Model, *, using: str = "default") -> Model:
-    """Save a new instance with one INSERT ... RETURNING built once per model: what
-    ``Model.save()`` writes, without building the query anew on each call. No signals
-    are sent, so this is only for hot-path rows whose model has no receivers."""
+    """Save a new instance with one INSERT (``RETURNING`` its number when the database
+    numbers it) built once per model: what ``Model.save()`` writes, without building the
+    query anew on each call. No signals are sent, so this is only for hot-path rows whose
+    model has no receivers."""
     connection = connections[using]
     model = type(instance)
-    key = (connection.vendor, model)
-    if key not in _insert_statements:
-        quote = connection.ops.quote_name
-        fields = [field for field in model._meta.concrete_fields if not field.primary_key]
-        names = ", ".join(quote(field.column) for field in fields)
-        marks = ", ".join(["%s"] * len(fields))
-        table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
-        sql = f"INSERT INTO {table} ({names}) VALUES ({marks}) RETURNING {pk}"  # noqa: S608
-        _insert_statements[key] = (sql, fields)
-    sql, fields = _insert_statements[key]
+    numbered = model._meta.auto_field  # None when the model gives its own primary key
+    fields = [field for field in model._meta.concrete_fields if field is not numbered]
     params = [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields]
+    columns = tuple(field.column for field in fields)
+    sql = insert_sql(connection, model, columns, returning=numbered.column if numbered else None)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        instance.pk = cursor.fetchone()[0]
+        if numbered is not None:
+            setattr(instance, numbered.attname, cursor.fetchone()[0])
     instance._state.adding = False
     instance._state.db = using
     return instance

@@ -27,6 +27,7 @@ from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
+from config import prepared
 from ledger import entries, merkle, note, signing, tree
 from ledger.errors import InconsistentLog, InvalidEntry
 from ledger.models import Checkpoint, Entry, LedgerHead, PendingEntry, TreeNode
@@ -65,17 +66,11 @@ def _insert_pending(**values) -> None:
     fields = [PendingEntry._meta.get_field(name) for name in _PENDING_COLUMNS]
     params = [field.get_db_prep_save(values[field.attname], connection) for field in fields]
     with connection.cursor() as cursor:
-        cursor.execute(_insert_sql(PendingEntry, _PENDING_COLUMNS), params)
+        cursor.execute(prepared.insert_sql(connection, PendingEntry, _PENDING_COLUMNS), params)
 
 
 _PENDING_READ = ("id", "ts", "kind", "actor", "subject", "body")
 _ENTRY_COLUMNS = ("seq", "id", "kind", "actor", "subject", "data", "leaf_hash")
-
-
-def _insert_sql(model, columns: tuple[str, ...]) -> str:
-    """A one-row INSERT, built once per model, columns and database vendor (quoting
-    differs), then reused by every append and every sequencer batch."""
-    return _insert_sql_for(connection.vendor, model, columns)
 
 
 def _write_rows(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
@@ -86,21 +81,13 @@ def _write_rows(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
         return
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql":
-            cursor.executemany(_insert_sql(model, columns), rows)
+            cursor.executemany(prepared.insert_sql(connection, model, columns), rows)
             return
         quote = connection.ops.quote_name
         names = ", ".join(quote(name) for name in columns)
         with cursor.cursor.copy(f"COPY {quote(model._meta.db_table)} ({names}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
-
-
-@functools.cache
-def _insert_sql_for(vendor: str, model, columns: tuple[str, ...]) -> str:
-    quote = connection.ops.quote_name
-    names = ", ".join(quote(name) for name in columns)
-    marks = ", ".join(["%s"] * len(columns))
-    return f"INSERT INTO {quote(model._meta.db_table)} ({names}) VALUES ({marks})"  # noqa: S608
 
 
 class _SequencerKick:

@@ -16,6 +16,7 @@ from broker.models import AccessLogEntry
 from broker.oauth import _TOKEN_COLUMNS, _token_lookup
 from config import prepared
 from config.prepared import PreparedQuery, PreparedQueryError
+from ledger.models import PendingEntry
 from tests.broker.conftest import grant
 from tests.broker.vaultdata import add_moments
 from vault import selectors
@@ -41,14 +42,7 @@ def _orm_moment_rows(owner, start, end, after, limit):
 
 
 def _prepared_moment_rows(owner, start, end, after, limit):
-    return selectors._moment_rows.rows(
-        owner=owner.pk,
-        start=start,
-        end=end,
-        after_at=after.at if after else None,
-        after_id=after.id if after else None,
-        shape={"limit": limit},
-    )
+    return selectors._moment_rows_of(owner.pk, start=start, end=end, after=after, limit=limit)
 
 
 def test_moment_pages_match_the_orm_in_every_shape(person, other_person):
@@ -187,3 +181,16 @@ def test_a_deep_page_starts_its_index_scan_at_the_cursor(person):
         return own + sum(rows_read(child) for child in node.get("Plans", []))
 
     assert rows_read(plan[0]["Plan"]) <= 110, plan
+
+
+def test_insert_keeps_a_primary_key_the_model_gives_itself():
+    # PendingEntry's id is a UUID made by the model, not numbered by the database: it
+    # must be written as given (and nothing read back).
+    entry = PendingEntry(
+        kind="test.kind", actor="actor:1", subject="person:x", body={"n": 1}, ts="2026-03-01T09:00:00Z"
+    )
+    given = entry.id
+    prepared.insert(entry)
+    assert entry.pk == given
+    stored = PendingEntry.objects.get(pk=given)
+    assert (stored.kind, stored.body, stored.ts) == ("test.kind", {"n": 1}, "2026-03-01T09:00:00Z")
