@@ -42,23 +42,24 @@ def consents_of_person(*, person, states: list[str] | None = None) -> QuerySet[C
     return _with_usage(queryset).order_by("-created_at")
 
 
+def _one_consent(queryset: QuerySet[Consent], consent_id: UUID | str) -> Consent:
+    try:
+        return queryset.get(uid=consent_id)
+    except (Consent.DoesNotExist, ValueError, ValidationError) as error:
+        raise ConsentNotFound() from error
+
+
 def own_consent(*, person, consent_id: UUID | str) -> Consent:
     """One of the person's consents by its public uid, with its partner, not annotated
     (for a change, which must not aggregate her whole access log first);
     ``ConsentNotFound`` when it is not hers or does not exist."""
-    try:
-        return Consent.objects.select_related("partner").get(person=person, uid=consent_id)
-    except (Consent.DoesNotExist, ValueError, ValidationError) as error:
-        raise ConsentNotFound() from error
+    return _one_consent(Consent.objects.filter(person=person).select_related("partner"), consent_id)
 
 
 def consent_of_person(*, person, consent_id: UUID | str) -> Consent:
     """One of the person's consents by its public uid (annotated as above);
     ``ConsentNotFound`` when it is not hers or does not exist."""
-    try:
-        return consents_of_person(person=person).get(uid=consent_id)
-    except (Consent.DoesNotExist, ValueError) as error:
-        raise ConsentNotFound() from error
+    return _one_consent(consents_of_person(person=person), consent_id)
 
 
 @dataclass(frozen=True)

@@ -18,13 +18,12 @@ from ledger.models import VerificationRun
 
 logger = logging.getLogger(__name__)
 Status = VerificationRun.Status
-UNFINISHED = (Status.PENDING, Status.RUNNING)
 
 
 def verification_start() -> VerificationRun:
     """Queue a verification of the whole ledger, or return the one under way."""
     with transaction.atomic():
-        unfinished = VerificationRun.objects.select_for_update().filter(status__in=UNFINISHED).first()
+        unfinished = VerificationRun.objects.select_for_update().filter(status__in=VerificationRun.UNFINISHED).first()
         if unfinished is not None:
             return unfinished
         run = VerificationRun.objects.create(total_items=tree.sequenced_size())

@@ -211,6 +211,15 @@ _moment_rows = PreparedQuery(
 )
 
 
+def _moment_rows_of(owner_id: int, *, start, end, after: Cursor | None, limit: int | None) -> list[tuple]:
+    """(id, occurred_at, source, sealed) of one page of the owner's moments, one row more
+    than ``limit`` when there are more."""
+    after_at, after_id = (after.at, after.id) if after else (None, None)
+    return _moment_rows.rows(
+        owner=owner_id, start=start, end=end, after_at=after_at, after_id=after_id, shape={"limit": limit}
+    )
+
+
 def moments_of(
     person,
     *,
@@ -221,14 +230,7 @@ def moments_of(
     keys: PersonKeys | None = None,
 ) -> Page:
     keys = keys or keys_for(person)
-    rows = _moment_rows.rows(
-        owner=person.pk,
-        start=start,
-        end=end,
-        after_at=after.at if after else None,
-        after_id=after.id if after else None,
-        shape={"limit": limit},
-    )
+    rows = _moment_rows_of(person.pk, start=start, end=end, after=after, limit=limit)
     has_more = limit is not None and len(rows) > limit
     rows = rows[:limit] if limit else rows
     items = [

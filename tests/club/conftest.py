@@ -19,6 +19,13 @@ from club.models import Club, ContributionTally, Membership
 from tests.broker.conftest import Grant, PartnerWorld, grant, ledger_entries, make_partner, webhook_sender  # noqa: F401
 
 BOTH = ["vault.contribute:write", "club.view:read"]
+# The test club's rules: members consume furniture and insurance after 2 contributions in 30 days.
+HOME_LIFE_RULES = {
+    "contribute_categories": ["furniture", "insurance", "home"],
+    "consume_categories": ["furniture", "insurance"],
+    "reciprocity_min_count": 2,
+    "reciprocity_period_days": 30,
+}
 
 
 @pytest.fixture
@@ -29,14 +36,7 @@ def admin(db) -> User:
 @pytest.fixture
 def club(admin) -> Club:
     club = services.club_create(name="Home Life Club", admins=[admin])
-    services.rules_publish(
-        club=club,
-        admin=admin,
-        contribute_categories=["furniture", "insurance", "home"],
-        consume_categories=["furniture", "insurance"],
-        reciprocity_min_count=2,
-        reciprocity_period_days=30,
-    )
+    services.rules_publish(club=club, admin=admin, **HOME_LIFE_RULES)
     return club
 
 
@@ -114,10 +114,7 @@ def publish_small_rules(club: Club, admin: User, *, budget: str) -> Club:
     services.rules_publish(
         club=club,
         admin=admin,
-        contribute_categories=["furniture", "insurance", "home"],
-        consume_categories=["furniture", "insurance"],
-        reciprocity_min_count=2,
-        reciprocity_period_days=30,
+        **HOME_LIFE_RULES,
         segment_min_people=2,
         segment_budget_per_period=Decimal(budget),
     )
