@@ -15,6 +15,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -217,6 +218,21 @@ def cpu_seconds(pids: list[int]) -> float:
             continue  # ended meanwhile
         total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
     return total / ticks
+
+
+class CpuMeter:
+    """CPU seconds used by named groups of processes between two samples; each group's pids
+    are looked up at every sample (workers and database backends come and go)."""
+
+    def __init__(self, groups: dict[str, Callable[[], list[int]]]) -> None:
+        self.groups = groups
+
+    def sample(self) -> dict[str, dict[int, float]]:
+        return {name: {pid: cpu_seconds([pid]) for pid in pids()} for name, pids in self.groups.items()}
+
+    @staticmethod
+    def used(before: dict, after: dict) -> dict[str, float]:
+        return {name: sum(value - before[name].get(pid, 0.0) for pid, value in after[name].items()) for name in after}
 
 
 def machine_ticks() -> tuple[int, int]:

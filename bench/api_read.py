@@ -234,24 +234,16 @@ def backend_pids() -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def cpu_sample(server: subprocess.Popen) -> dict[str, dict[int, float]]:
-    from bench._harness import cpu_seconds, process_group
-
-    groups = {"gunicorn": process_group(server.pid), "postgres": backend_pids(), "clients": [os.getpid()]}
-    return {name: {pid: cpu_seconds([pid]) for pid in pids} for name, pids in groups.items()}
-
-
-def cpu_used(before: dict, after: dict) -> dict[str, float]:
-    return {name: sum(value - before[name].get(pid, 0.0) for pid, value in after[name].items()) for name in after}
-
-
 def measure(server, path: str, headers: dict[str, str], clients: int, seconds: float, style: str) -> dict:
     """One endpoint's load, with the CPU time each side spent on it (ms per request)."""
-    from bench._harness import machine_ticks, steal_share
+    from bench._harness import CpuMeter, machine_ticks, process_group, steal_share
 
-    before, ticks = cpu_sample(server), machine_ticks()
+    meter = CpuMeter(
+        {"gunicorn": lambda: process_group(server.pid), "postgres": backend_pids, "clients": lambda: [os.getpid()]}
+    )
+    before, ticks = meter.sample(), machine_ticks()
     figures = load(path, headers, clients, seconds, style)
-    used = cpu_used(before, cpu_sample(server))
+    used = CpuMeter.used(before, meter.sample())
     figures["steal"] = steal_share(ticks, machine_ticks())
     figures["cpu"] = {name: value * 1000 / max(figures["requests"], 1) for name, value in used.items()}
     return figures

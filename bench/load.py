@@ -47,11 +47,11 @@ sys.path.insert(0, str(ROOT))
 
 from bench._harness import (  # noqa: E402
     CeleryWorker,
+    CpuMeter,
     Gunicorn,
     Process,
     app_environment,
     build_world,
-    cpu_seconds,
     free_port,
     machine_ticks,
     portal_login,
@@ -199,24 +199,6 @@ def backend_pids() -> list[int]:
     return [row[0] for row in rows]
 
 
-class CpuMeter:
-    """CPU seconds used by gunicorn, the Celery worker, the PostgreSQL backends and this
-    script's client threads (reported apart: they are the load, not the stack)."""
-
-    def __init__(self, web: Process, worker: Process) -> None:
-        self.groups = {"gunicorn": web, "celery worker": worker}
-
-    def sample(self) -> dict[str, dict[int, float]]:
-        pids = {name: process_group(process.process.pid) for name, process in self.groups.items()}
-        pids["postgres"] = backend_pids()
-        pids["clients"] = [os.getpid()]
-        return {name: {pid: cpu_seconds([pid]) for pid in members} for name, members in pids.items()}
-
-    @staticmethod
-    def used(before: dict, after: dict) -> dict[str, float]:
-        return {name: sum(value - before[name].get(pid, 0.0) for pid, value in after[name].items()) for name in after}
-
-
 def ledger_size(base_url: str) -> int:
     import requests
 
@@ -274,7 +256,14 @@ def main() -> None:
         drive(clients, 3, ["baseline"], [1])  # warm-up of every gunicorn worker
         drive(clients, 3, [kind for kind, _ in MIX], [weight for _, weight in MIX])
         gather(clients)
-        meter = CpuMeter(web, worker)
+        meter = CpuMeter(
+            {
+                "gunicorn": lambda: process_group(web.process.pid),
+                "celery worker": lambda: process_group(worker.process.pid),
+                "postgres": backend_pids,
+                "clients": lambda: [os.getpid()],  # reported apart: they are the load, not the stack
+            }
+        )
         started = meter.sample()
         baseline_seconds = drive(clients, min(args.seconds, 10), ["baseline"], [1])
         after_baseline = meter.sample()
