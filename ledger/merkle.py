@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 HASH_SIZE = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()
-_LEAF_PREFIX = hashlib.sha256(b"\x00")
+LEAF_HASHER = hashlib.sha256(b"\x00")  # copy() and update(entry): the leaf hash
 _sha256 = hashlib.sha256
 
 
@@ -23,7 +23,7 @@ class ProofError(ValueError):
 
 def leaf_hash(entry: bytes) -> bytes:
     # Copying a primed hasher avoids concatenating (copying) every entry with the prefix.
-    hasher = _LEAF_PREFIX.copy()
+    hasher = LEAF_HASHER.copy()
     hasher.update(entry)
     return hasher.digest()
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
-import hashlib
 import itertools
 import json
 import multiprocessing
@@ -133,27 +132,52 @@ class LogVerifier:
             self.report.latest_checkpoint = max(self.checkpoints, key=lambda item: item.body.size).text
         return self.report
 
-    def run_export_in_two(self, directory: Path, *, witness: bytes | None, anchor_reader=None) -> Report:
+    def run_export_in_two(
+        self, directory: Path, *, witness: bytes | None, anchor_reader=None, count: int | None = None
+    ) -> Report:
         """``run`` over an export, on two processes: the tree splits at the largest power of
         two below the size, so each half is verified on its own and only the link between
-        them and a few subtree hashes cross over."""
+        them and a few subtree hashes cross over.
+
+        Nothing is read twice before the halves start: the size comes from the recorded leaf
+        hashes when the export has them (``count`` is only a hint for where to split), and the
+        right process finds where its half starts. If the entries turn out not to fit the
+        hint, the lines are counted and the split is redone.
+        """
         self._check_duplicate_sizes()
         path = directory / ENTRIES_FILE
-        count = count_lines(path)
-        split = merkle.split_point(count) if count > 1 else count
-        # For split < s <= count the RFC 9162 split point of s is ``split`` itself, so
+        if count is None:
+            count = len(witness) // merkle.HASH_SIZE if witness else count_lines(path)
+        halves = self._two_halves(path, count)
+        if halves is None:  # more entries than the hint: count them and split again
+            halves = self._two_halves(path, count_lines(path))
+        size, root, roots, joined, problems = halves
+        self.report.problems += problems
+        self._conclude(size, root, roots, joined, witness)
+        self._check_anchors(anchor_reader)
+        if self.report.ok and self.checkpoints:
+            self.report.latest_checkpoint = max(self.checkpoints, key=lambda item: item.body.size).text
+        return self.report
+
+    def _two_halves(self, path: Path, count: int):
+        """(size, root, roots by checkpoint size, joined leaves, problems), or None when the
+        entries run past twice the split point, where MTH no longer splits at it."""
+        split = merkle.split_point(count) if count > 1 else 1
+        # For split < s <= 2 * split the RFC 9162 split point of s is ``split`` itself, so
         # MTH(D[0:s]) = H(0x01 || MTH(left half) || MTH(D[split:s])): the right process
         # returns MTH(D[split:s]) for each size the parent needs.
-        wanted = sorted({c.body.size for c in self.checkpoints if split < c.body.size <= count} | {count})
+        wanted = sorted({c.body.size for c in self.checkpoints if split < c.body.size})
         context = multiprocessing.get_context("fork")
         with context.Pool(1) as pool:
-            right = pool.apply_async(_verify_slice, (path, _offset_of_line(path, split), split, wanted, self.strict))
+            right = pool.apply_async(_verify_slice, (path, split, wanted, self.strict))
             stream = zip(itertools.count(), itertools.islice(_lines(path), split))
             leaves, problems, _ = check_chain(stream, start=0, prev=entries.GENESIS_PREV.encode(), strict=self.strict)
             levels = merkle.tree_levels(leaves)
             right_leaves, right_problems, right_prev, right_roots = right.get()
         size, joined = len(leaves), b"".join(leaves)
-        if not problems and size == split and size < count:
+        if not problems and size == split and right_leaves:
+            if split + len(right_leaves) // merkle.HASH_SIZE > 2 * split:
+                return None
             if right_prev != hexlify(leaves[-1]):
                 first = next(itertools.islice(_lines(path), split, split + 1))
                 problems = [_diagnose(first, split, hexlify(leaves[-1]).decode())]
@@ -161,7 +185,6 @@ class LogVerifier:
                 problems = right_problems
                 size += len(right_leaves) // merkle.HASH_SIZE
                 joined += right_leaves
-        self.report.problems += problems
         left_root = merkle.root_from_levels(levels, min(size, split))
         roots = {}
         for checkpoint in self.checkpoints:
@@ -171,11 +194,7 @@ class LogVerifier:
             elif split < wanted_size <= size:
                 roots[wanted_size] = merkle.node_hash(left_root, right_roots[wanted_size])
         root = left_root if size <= split else merkle.node_hash(left_root, right_roots[size])
-        self._conclude(size, root, roots, joined, witness)
-        self._check_anchors(anchor_reader)
-        if self.report.ok and self.checkpoints:
-            self.report.latest_checkpoint = max(self.checkpoints, key=lambda item: item.body.size).text
-        return self.report
+        return size, root, roots, joined, problems
 
     def _check_duplicate_sizes(self) -> None:
         roots: dict[int, _Checkpoint] = {}
@@ -301,7 +320,8 @@ def check_chain(
     """
     leaves: list[bytes] = []
     append = leaves.append
-    sha256 = hashlib.sha256
+    new_leaf = merkle.LEAF_HASHER.copy  # a primed hasher: no copy of the entry with its 0x00 prefix
+    link = b'%s","seq":%d,"subject":"'  # what follows ,"prev":" in a canonical entry
     expected, first_prev = start, None
     for position, data in stream:
         if position != expected:
@@ -310,15 +330,16 @@ def check_chain(
                 [Problem(f"missing: the log jumps from entry {expected - 1} to {position}", expected)],
                 first_prev,
             )
-        at = data.rfind(b',"prev":"')
+        at = data.rfind(b',"prev":"') + 9
         if prev is None:
-            prev = first_prev = data[at + 9 : at + 73]
-        leaf = sha256(b"\x00" + data).digest()
-        if (
-            data[at + 9 : at + 73] != prev
-            or not data.startswith(b'","seq":%d,"subject":"' % expected, at + 73)
-            or not data.endswith(b'","v":1}')
-            or not data.startswith(b'{"actor":"')
+            prev = first_prev = data[at : at + 64]
+        hasher = new_leaf()
+        hasher.update(data)
+        leaf = hasher.digest()
+        if not (
+            data.startswith(link % (prev, expected), at)
+            and data.endswith(b'","v":1}')
+            and data.startswith(b'{"actor":"')
         ):
             return leaves, [_diagnose(data, expected, prev.decode())], first_prev
         if strict:
@@ -400,12 +421,13 @@ def _offset_of_line(path: Path, line: int) -> int:
     return offset
 
 
-def _verify_slice(path: Path, offset: int, start: int, wanted: list[int], strict: bool):
-    """The right half, in a worker process: chain from ``start``, its leaves, MTH(D[start:s]) per wanted s."""
+def _verify_slice(path: Path, start: int, wanted: list[int], strict: bool):
+    """The right half, in a worker process: chain from line ``start`` to the end, its leaves,
+    and MTH(D[start:s]) for each wanted s it reaches and for its own end."""
 
     def lines() -> Iterator[bytes]:
         with path.open("rb") as handle:
-            handle.seek(offset)
+            handle.seek(_offset_of_line(path, start))
             rest = b""
             while chunk := handle.read(1 << 24):
                 parts = (rest + chunk).split(b"\n")
@@ -438,12 +460,10 @@ def verify_export(
         verifier.add_checkpoint(record["note"], record.get("anchor"), source=f"export size {record.get('size')}")
     for text in kept:
         verifier.add_checkpoint(text, source="kept by you")
-    if jobs > 1 and not progress and count_lines(directory / ENTRIES_FILE) >= 2:
-        witness_path = directory / LEAF_HASHES_FILE
-        witness = witness_path.read_bytes() if witness_path.exists() else None
+    stream, witness = read_export(directory)
+    if jobs > 1 and not progress:
         return verifier.run_export_in_two(directory, witness=witness, anchor_reader=anchor_reader)
     total = count_lines(directory / ENTRIES_FILE) if progress else None
-    stream, witness = read_export(directory)
     return verifier.run(stream, witness=witness, total=total, progress=progress, anchor_reader=anchor_reader)
 
 

@@ -126,6 +126,29 @@ def test_two_processes_name_a_broken_link_like_one(ledger, tmp_path, line):
     assert "broken link" in str(two.problems[0])
 
 
+@pytest.mark.parametrize("recorded", [5, 1, 72], ids=["too-few-hashes", "one-hash", "too-many-hashes"])
+def test_two_processes_split_right_when_the_recorded_hashes_miscount_the_entries(ledger, tmp_path, recorded):
+    """The two-process run splits where the recorded leaf hashes say the log ends; when they
+    miscount, its report must still be the one-process report, word for word."""
+    export_to(tmp_path)
+    witness = tmp_path / verify.LEAF_HASHES_FILE
+    hashes = witness.read_bytes()
+    witness.write_bytes((hashes * 3)[: recorded * merkle.HASH_SIZE])
+    key = note.parse_verifier_key(selectors.verifier_key())
+    one, two = verify.verify_export(tmp_path, key), verify.verify_export(tmp_path, key, jobs=2)
+    assert (
+        (two.size, two.root, two.checkpoints_checked)
+        == (one.size, one.root, one.checkpoints_checked)
+        == (
+            32,
+            bytes(Checkpoint.objects.get(size=32).root_hash),
+            2,
+        )
+    )
+    assert [str(problem) for problem in two.problems] == [str(problem) for problem in one.problems]
+    assert one.ok == (recorded > 32)
+
+
 def test_strict_mode_rejects_a_malformed_entry_the_fast_path_accepts(ledger, tmp_path):
     export_to(tmp_path)
     (tmp_path / verify.LEAF_HASHES_FILE).unlink()
