@@ -138,7 +138,7 @@ def populate(moment_count: int) -> tuple[str, str]:
     return token, str(consent.uid)
 
 
-def start_gunicorn(workers: int) -> subprocess.Popen:
+def start_gunicorn(workers: int, threads: int = 1) -> subprocess.Popen:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.api_settings", "PYTHONPATH": str(ROOT)}
     command = [
         str(ROOT / ".venv/bin/gunicorn"),
@@ -147,6 +147,8 @@ def start_gunicorn(workers: int) -> subprocess.Popen:
         f"127.0.0.1:{PORT}",
         "--workers",
         str(workers),
+        "--threads",  # more than 1: gunicorn's gthread worker, with keep-alive
+        str(threads),
         "--log-level",
         "warning",
     ]
@@ -263,6 +265,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=1, help="per worker; more than 1 runs gthread workers")
     args = parser.parse_args()
 
     import django
@@ -270,7 +273,7 @@ def main() -> None:
     django.setup()
     recreate_database()
     token, consent_id = populate(args.moments)
-    server = start_gunicorn(args.workers)
+    server = start_gunicorn(args.workers, args.threads)
     try:
         bearer = {"Authorization": f"Bearer {token}"}
         for path, headers, style in endpoints(bearer):  # warm up every worker on each
@@ -292,8 +295,9 @@ def report(args, figures: dict[str, dict], consent_id: str) -> None:
     load_average = os.getloadavg()[0]
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, PostgreSQL")
     print(
-        f"setup: {args.moments:,} sealed moments, gunicorn {args.workers} sync workers, "
-        f"{args.clients} client threads, {args.seconds:.0f} s per endpoint, pages of 100"
+        f"setup: {args.moments:,} sealed moments, gunicorn {args.workers} "
+        + (f"gthread workers x {args.threads} threads, " if args.threads > 1 else "sync workers, ")
+        + f"{args.clients} client threads, {args.seconds:.0f} s per endpoint, pages of 100"
     )
     labels = {
         "consented": "consented (all checks)",

@@ -21,6 +21,7 @@ import binascii
 import itertools
 import json
 import multiprocessing
+import os
 import sys
 from binascii import hexlify
 from collections.abc import Callable, Iterable, Iterator
@@ -133,7 +134,13 @@ class LogVerifier:
         return self.report
 
     def run_export_in_two(
-        self, directory: Path, *, witness: bytes | None, anchor_reader=None, count: int | None = None
+        self,
+        directory: Path,
+        *,
+        witness: bytes | None,
+        anchor_reader=None,
+        count: int | None = None,
+        progress: bool = False,
     ) -> Report:
         """``run`` over an export, on two processes: the tree splits at the largest power of
         two below the size, so each half is verified on its own and only the link between
@@ -142,15 +149,15 @@ class LogVerifier:
         Nothing is read twice before the halves start: the size comes from the recorded leaf
         hashes when the export has them (``count`` is only a hint for where to split), and the
         right process finds where its half starts. If the entries turn out not to fit the
-        hint, the lines are counted and the split is redone.
+        hint, the lines are counted and the split is redone. ``progress``: one bar over both.
         """
         self._check_duplicate_sizes()
         path = directory / ENTRIES_FILE
         if count is None:
             count = len(witness) // merkle.HASH_SIZE if witness else count_lines(path)
-        halves = self._two_halves(path, count)
+        halves = self._two_halves(path, count, progress)
         if halves is None:  # more entries than the hint: count them and split again
-            halves = self._two_halves(path, count_lines(path))
+            halves = self._two_halves(path, count_lines(path), progress)
         size, root, roots, joined, problems = halves
         self.report.problems += problems
         self._conclude(size, root, roots, joined, witness)
@@ -159,7 +166,7 @@ class LogVerifier:
             self.report.latest_checkpoint = max(self.checkpoints, key=lambda item: item.body.size).text
         return self.report
 
-    def _two_halves(self, path: Path, count: int):
+    def _two_halves(self, path: Path, count: int, progress: bool):
         """(size, root, roots by checkpoint size, joined leaves, problems), or None when the
         entries run past twice the split point, where MTH no longer splits at it."""
         split = merkle.split_point(count) if count > 1 else 1
@@ -167,12 +174,17 @@ class LogVerifier:
         # MTH(D[0:s]) = H(0x01 || MTH(left half) || MTH(D[split:s])): the right process
         # returns MTH(D[split:s]) for each size the parent needs.
         wanted = sorted({c.body.size for c in self.checkpoints if split < c.body.size})
+        bar = _TwoHalvesProgress.start(count) if progress else None  # before the fork: the worker inherits its counter
         context = multiprocessing.get_context("fork")
         with context.Pool(1) as pool:
             right = pool.apply_async(_verify_slice, (path, split, wanted, self.strict))
-            stream = zip(itertools.count(), itertools.islice(_lines(path), split))
+            lines = _lines(path, seen=bar.seen if bar else None)
+            stream = zip(itertools.count(), itertools.islice(lines, split))
             leaves, problems, _ = check_chain(stream, start=0, prev=entries.GENESIS_PREV.encode(), strict=self.strict)
             levels = merkle.tree_levels(leaves)
+            while bar and not right.ready():
+                right.wait(0.5)
+                bar.show()
             right_leaves, right_problems, right_prev, right_roots = right.get()
         size, joined = len(leaves), b"".join(leaves)
         if not problems and size == split and right_leaves:
@@ -194,6 +206,8 @@ class LogVerifier:
             elif split < wanted_size <= size:
                 roots[wanted_size] = merkle.node_hash(left_root, right_roots[wanted_size])
         root = left_root if size <= split else merkle.node_hash(left_root, right_roots[size])
+        if bar:
+            bar.close(size)
         return size, root, roots, joined, problems
 
     def _check_duplicate_sizes(self) -> None:
@@ -368,14 +382,18 @@ def _b64(value: str) -> bytes:
     return base64.b64decode(value, validate=True)
 
 
-def _lines(path: Path, chunk_size: int = 1 << 24) -> Iterator[bytes]:
-    """The file's lines without their newline, split in big chunks (no per-line read calls)."""
+def _lines(path: Path, chunk_size: int = 1 << 24, *, offset: int = 0, seen: Callable[[int], None] | None = None):
+    """The file's lines from byte ``offset``, without their newline, split in big chunks
+    (no per-line read calls); ``seen(n)`` after each chunk's n lines (progress)."""
     with path.open("rb") as handle:
+        handle.seek(offset)
         rest = b""
         while chunk := handle.read(chunk_size):
             lines = (rest + chunk).split(b"\n")
             rest = lines.pop()
             yield from lines
+            if seen is not None:
+                seen(len(lines))
         if rest:
             yield rest
 
@@ -421,28 +439,58 @@ def _offset_of_line(path: Path, line: int) -> int:
     return offset
 
 
+# Lines the right half has checked so far, for the parent's progress bar: shared memory the
+# forked worker inherits (a synchronized value cannot be passed as a task argument).
+_right_progress = None
+
+
 def _verify_slice(path: Path, start: int, wanted: list[int], strict: bool):
     """The right half, in a worker process: chain from line ``start`` to the end, its leaves,
     and MTH(D[start:s]) for each wanted s it reaches and for its own end."""
+    counter = _right_progress
 
-    def lines() -> Iterator[bytes]:
-        with path.open("rb") as handle:
-            handle.seek(_offset_of_line(path, start))
-            rest = b""
-            while chunk := handle.read(1 << 24):
-                parts = (rest + chunk).split(b"\n")
-                rest = parts.pop()
-                yield from parts
-            if rest:
-                yield rest
+    def seen(count: int) -> None:
+        counter.value += count
 
-    leaves, problems, first_prev = check_chain(
-        zip(itertools.count(start), lines()), start=start, prev=None, strict=strict
-    )
+    lines = _lines(path, offset=_offset_of_line(path, start), seen=seen if counter is not None else None)
+    stream = zip(itertools.count(start), lines)
+    leaves, problems, first_prev = check_chain(stream, start=start, prev=None, strict=strict)
     levels = merkle.tree_levels(leaves)
     sizes = [size for size in wanted if size - start <= len(leaves)] + [start + len(leaves)]
     roots = {size: merkle.root_from_levels(levels, size - start) for size in sizes}
     return b"".join(leaves), problems, first_prev, roots
+
+
+class _TwoHalvesProgress:
+    """One progress bar over both halves: the parent's own lines plus the worker's counter."""
+
+    def __init__(self, bar) -> None:
+        global _right_progress
+        _right_progress = multiprocessing.get_context("fork").RawValue("q", 0)
+        self.left = 0
+        self.bar = bar
+
+    @classmethod
+    def start(cls, total: int) -> _TwoHalvesProgress | None:
+        try:
+            from tqdm import tqdm
+        except ImportError:  # the verifier still works without tqdm, just silently
+            return None
+        return cls(tqdm(total=total, unit=" entries", unit_scale=True, file=sys.stderr, mininterval=0.5))
+
+    def seen(self, count: int) -> None:
+        self.left += count
+        self.show()
+
+    def show(self) -> None:
+        self.bar.n = self.left + _right_progress.value
+        self.bar.refresh()
+
+    def close(self, size: int) -> None:
+        global _right_progress
+        self.bar.n = size
+        self.bar.close()
+        _right_progress = None
 
 
 def verify_export(
@@ -461,8 +509,8 @@ def verify_export(
     for text in kept:
         verifier.add_checkpoint(text, source="kept by you")
     stream, witness = read_export(directory)
-    if jobs > 1 and not progress:
-        return verifier.run_export_in_two(directory, witness=witness, anchor_reader=anchor_reader)
+    if jobs > 1:
+        return verifier.run_export_in_two(directory, witness=witness, anchor_reader=anchor_reader, progress=progress)
     total = count_lines(directory / ENTRIES_FILE) if progress else None
     return verifier.run(stream, witness=witness, total=total, progress=progress, anchor_reader=anchor_reader)
 
@@ -613,7 +661,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--eth-rpc", help="an Ethereum JSON-RPC URL to check anchors against")
     parser.add_argument("--strict", action="store_true", help="also parse every entry as JSON and check its fields")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    parser.add_argument("--jobs", type=int, default=1, help="2: verify an export on two processes (implies --quiet)")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        choices=(1, 2),
+        default=2 if (os.cpu_count() or 1) > 1 else 1,
+        help="verify an export on one or two processes (default: two when the machine has two cores or more)",
+    )
     return parser
 
 
@@ -650,7 +704,7 @@ def main(argv: list[str] | None = None) -> int:
             Path(args.source),
             key,
             kept=kept,
-            progress=not args.quiet and args.jobs == 1,
+            progress=not args.quiet,
             anchor_reader=anchor_reader,
             strict=args.strict,
             jobs=args.jobs,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from django.db import DatabaseError, connection, transaction
@@ -212,3 +213,18 @@ def test_the_state_directory_catches_a_later_fork(ledger, tmp_path, capsys):
     _forge_suffix(tmp_path / "export", keep=25)
     assert verify.main(arguments) == 1
     assert "fork: the checkpoint of size 32 (kept by you)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_the_command_line_shows_progress_over_the_whole_log_on_one_or_two_processes(ledger, tmp_path, capsys, jobs):
+    export_to(tmp_path)
+    arguments = ["--jobs", jobs, "--key", str(tmp_path / verify.KEY_FILE), str(tmp_path)]
+    assert verify.main(arguments) == 0
+    captured = capsys.readouterr()
+    assert "OK: the ledger verifies" in captured.out
+    assert re.search(r"100%\|.*\| 32(\.0)?/32(\.0)? ", captured.err), captured.err  # the bar ends at every entry
+    lines = (tmp_path / verify.ENTRIES_FILE).read_bytes().splitlines()
+    lines[20] = lines[20].replace(b'"count":3', b'"count":4')
+    (tmp_path / verify.ENTRIES_FILE).write_bytes(b"\n".join(lines) + b"\n")
+    assert verify.main(arguments) == 1
+    assert "entry 20: altered" in capsys.readouterr().out
