@@ -222,17 +222,45 @@ def cpu_seconds(pids: list[int]) -> float:
 
 class CpuMeter:
     """CPU seconds used by named groups of processes between two samples; each group's pids
-    are looked up at every sample (workers and database backends come and go)."""
+    are looked up at every sample (workers and database backends come and go).
 
-    def __init__(self, groups: dict[str, Callable[[], list[int]]]) -> None:
+    A process that ends between the samples takes its CPU time with it, out of /proc. Once
+    its parent has reaped it, that time is in the parent's children's time (cutime, cstime),
+    so each group names the processes that reap its members: a gunicorn arbiter its workers,
+    a Celery main process its pool, the postmaster its backends. The meter then counts
+    every process that ran, even one recycled mid-run.
+    """
+
+    def __init__(
+        self,
+        groups: dict[str, Callable[[], list[int]]],
+        reapers: dict[str, Callable[[], list[int]]] | None = None,
+    ) -> None:
         self.groups = groups
+        self.reapers = reapers or {}
 
-    def sample(self) -> dict[str, dict[int, float]]:
-        return {name: {pid: cpu_seconds([pid]) for pid in pids()} for name, pids in self.groups.items()}
+    def sample(self) -> dict[str, dict]:
+        samples = {}
+        for name, pids in self.groups.items():
+            samples[name] = {pid: cpu_seconds([pid]) for pid in pids()}
+            for pid in self.reapers.get(name, list)():
+                samples[name][("reaped", pid)] = reaped_cpu_seconds(pid)
+        return samples
 
     @staticmethod
     def used(before: dict, after: dict) -> dict[str, float]:
-        return {name: sum(value - before[name].get(pid, 0.0) for pid, value in after[name].items()) for name in after}
+        # A process that ended in between appears in ``before`` only; its whole time is in
+        # its reaper's count, so what it had used before the first sample comes off.
+        return {name: sum(after[name].values()) - sum(before[name].values()) for name in after}
+
+
+def reaped_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of the children this process has waited for (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")  # cutime, cstime
 
 
 def machine_ticks() -> tuple[int, int]:
@@ -247,6 +275,17 @@ def steal_share(before: tuple[int, int], after: tuple[int, int]) -> float:
     of theirs shows (a busy host makes every latency here longer)."""
     total, stolen = after[0] - before[0], after[1] - before[1]
     return stolen / total if total else 0.0
+
+
+def parents_of(pids: list[int]) -> list[int]:
+    """The parent pids of these processes (e.g. the postmaster, from its backends)."""
+    parents = set()
+    for pid in pids:
+        try:
+            parents.add(int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]))
+        except OSError:
+            continue
+    return sorted(parents)
 
 
 def process_group(leader: int) -> list[int]:

@@ -238,10 +238,11 @@ def backend_pids() -> list[int]:
 
 def measure(server, path: str, headers: dict[str, str], clients: int, seconds: float, style: str) -> dict:
     """One endpoint's load, with the CPU time each side spent on it (ms per request)."""
-    from bench._harness import CpuMeter, machine_ticks, process_group, steal_share
+    from bench._harness import CpuMeter, machine_ticks, parents_of, process_group, steal_share
 
     meter = CpuMeter(
-        {"gunicorn": lambda: process_group(server.pid), "postgres": backend_pids, "clients": lambda: [os.getpid()]}
+        {"gunicorn": lambda: process_group(server.pid), "postgres": backend_pids, "clients": lambda: [os.getpid()]},
+        reapers={"gunicorn": lambda: [server.pid], "postgres": lambda: parents_of(backend_pids())},
     )
     before, ticks = meter.sample(), machine_ticks()
     figures = load(path, headers, clients, seconds, style)

@@ -54,6 +54,7 @@ from bench._harness import (  # noqa: E402
     build_world,
     free_port,
     machine_ticks,
+    parents_of,
     portal_login,
     process_group,
     recreate_databases,
@@ -262,7 +263,12 @@ def main() -> None:
                 "celery worker": lambda: process_group(worker.process.pid),
                 "postgres": backend_pids,
                 "clients": lambda: [os.getpid()],  # reported apart: they are the load, not the stack
-            }
+            },
+            reapers={
+                "gunicorn": lambda: [web.process.pid],  # the arbiter reaps recycled workers
+                "celery worker": lambda: [worker.process.pid],
+                "postgres": lambda: parents_of(backend_pids()),  # the postmaster
+            },
         )
         started = meter.sample()
         baseline_seconds = drive(clients, min(args.seconds, 10), ["baseline"], [1])
