@@ -186,6 +186,8 @@ class LogVerifier:
                 right.wait(0.5)
                 bar.show()
             right_leaves, right_problems, right_prev, right_roots = right.get()
+        if bar:
+            bar.close(len(leaves) + len(right_leaves) // merkle.HASH_SIZE)
         size, joined = len(leaves), b"".join(leaves)
         if not problems and size == split and right_leaves:
             if split + len(right_leaves) // merkle.HASH_SIZE > 2 * split:
@@ -206,8 +208,6 @@ class LogVerifier:
             elif split < wanted_size <= size:
                 roots[wanted_size] = merkle.node_hash(left_root, right_roots[wanted_size])
         root = left_root if size <= split else merkle.node_hash(left_root, right_roots[size])
-        if bar:
-            bar.close(size)
         return size, root, roots, joined, problems
 
     def _check_duplicate_sizes(self) -> None:
@@ -486,9 +486,9 @@ class _TwoHalvesProgress:
         self.bar.n = self.left + _right_progress.value
         self.bar.refresh()
 
-    def close(self, size: int) -> None:
+    def close(self, checked: int) -> None:
         global _right_progress
-        self.bar.n = size
+        self.bar.n = checked
         self.bar.close()
         _right_progress = None
 
