@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from broker.models import Consent
-from club import services
+from club import segments, services
 from club.models import Club, ContributionTally, Membership
 from tests.broker.conftest import Grant, PartnerWorld, grant, ledger_entries, make_partner, webhook_sender  # noqa: F401
 
@@ -83,6 +83,12 @@ class Observation:
     kind: str = "purchase"
     label: str = "Bought a blue sofa"
     minutes_ago: int = 60
+
+
+def observed_week():
+    """The week of an observation ``contribute`` sends by default (``minutes_ago`` before
+    now): in the first hour of a Monday that is last week, not this one."""
+    return segments.week_of(timezone.now() - timedelta(minutes=Observation.minutes_ago))
 
 
 def contribute(token: Grant, club: Club, observation: Observation | None = None, /, **overrides):

@@ -15,10 +15,10 @@ from django.utils import timezone
 from broker import services as broker_services
 from broker.errors import ConsentNotFound
 from broker.models import Consent
-from club import segments, services
+from club import services
 from club.models import BudgetCharge, Introduction
 from tests.broker.conftest import REDIRECT_URI, exchange, pkce_pair
-from tests.club.conftest import publish_small_rules, qualify_to_consume
+from tests.club.conftest import observed_week, publish_small_rules, qualify_to_consume
 from tests.club.test_segments_people import enrol
 from tests.factories import PersonFactory
 
@@ -47,7 +47,7 @@ def people(person, other_person, small_club, insurer, insurer_member, asker):
 
 def introduction_body(club, challenge: str, **overrides) -> dict:
     now = timezone.now()
-    week = segments.week_of(now).isoformat()
+    week = observed_week().isoformat()
     return {
         "club": str(club.uid),
         "categories": ["furniture"],

@@ -16,7 +16,7 @@ from broker import services as broker_services
 from club import segments, services
 from club.models import ContributionTally, Observation, SegmentEnrolment, SegmentFact
 from tests.club.conftest import Observation as Obs
-from tests.club.conftest import club_grant, contribute, publish_small_rules, qualify_to_consume
+from tests.club.conftest import club_grant, contribute, observed_week, publish_small_rules, qualify_to_consume
 from tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
@@ -48,7 +48,7 @@ def enrol(person, world, club, place=PARIS, category="furniture"):
 
 def counts(club, reader, now=None, categories=("furniture", "insurance")):
     now = now or timezone.now()
-    week = segments.week_of(timezone.now())
+    week = observed_week()
     answer = segments.segments_query(
         club=club,
         partner=reader.partner,
