@@ -42,6 +42,10 @@ def _rome(person):
 
 
 def _insights_grant(person, partner, **terms):
+    # Weekly points are shared only for weeks that lie wholly inside the data range, so a
+    # range ending tomorrow (the broker helpers' default) would withhold this week's evidence
+    # from Tuesday to Saturday. Ending a month ahead, as real consents do, it never does.
+    terms.setdefault("data_to", timezone.now() + timedelta(days=30))
     return grant(person, partner, scopes=[SCOPE], **terms)
 
 
