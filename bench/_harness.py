@@ -17,7 +17,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_SETTINGS = "tests.resilience.app_settings"
@@ -45,22 +45,34 @@ def app_environment(
     }
 
 
-def recreate_databases(admin_url: str, names: list[str]) -> None:
-    """Drop and create ``names`` on the server of ``admin_url`` (a role with CREATEDB)."""
+def _admin_connection(admin_url: str):
+    """An autocommit connection to the ``postgres`` database of ``admin_url``'s server."""
     import psycopg
 
     parts = urlsplit(admin_url)
-    with psycopg.connect(
+    return psycopg.connect(
         host=parts.hostname,
         port=parts.port or 5432,
-        user=parts.username,
-        password=parts.password,
+        user=unquote(parts.username or ""),
+        password=unquote(parts.password or ""),
         dbname="postgres",
         autocommit=True,
-    ) as admin:
+    )
+
+
+def recreate_databases(admin_url: str, names: list[str]) -> None:
+    """Drop and create ``names`` on the server of ``admin_url`` (a role with CREATEDB)."""
+    with _admin_connection(admin_url) as admin:
         for name in names:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             admin.execute(f'CREATE DATABASE "{name}"')
+
+
+def backend_pids(admin_url: str, names: list[str]) -> list[int]:
+    """The PostgreSQL backends connected to the databases ``names`` (for their CPU time)."""
+    with _admin_connection(admin_url) as admin:
+        rows = admin.execute("SELECT pid FROM pg_stat_activity WHERE datname = ANY(%s)", [names]).fetchall()
+    return [row[0] for row in rows]
 
 
 def build_world(
@@ -206,18 +218,23 @@ def portal_login(session, base_url: str, username: str, password: str) -> None:
     session.headers["X-CSRFToken"] = session.cookies["csrftoken"]
 
 
+def _stat_fields(pid: int | str) -> list[str] | None:
+    """The fields of /proc/<pid>/stat after the command name (so ``[0]`` is field 3, the
+    state), or None when the process has ended meanwhile."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
 def cpu_seconds(pids: list[int]) -> float:
     """User + system CPU time of these processes (Linux /proc), so that a figure can be
     read independently of how busy the shared machine is: CPU per request, not wall time."""
-    ticks = os.sysconf("SC_CLK_TCK")
     total = 0
     for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # ended meanwhile
-        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
-    return total / ticks
+        if fields := _stat_fields(pid):
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 class CpuMeter:
@@ -256,9 +273,7 @@ class CpuMeter:
 
 def reaped_cpu_seconds(pid: int) -> float:
     """User + system CPU time of the children this process has waited for (Linux /proc)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
+    if not (fields := _stat_fields(pid)):
         return 0.0
     return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")  # cutime, cstime
 
@@ -279,24 +294,13 @@ def steal_share(before: tuple[int, int], after: tuple[int, int]) -> float:
 
 def parents_of(pids: list[int]) -> list[int]:
     """The parent pids of these processes (e.g. the postmaster, from its backends)."""
-    parents = set()
-    for pid in pids:
-        try:
-            parents.add(int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]))
-        except OSError:
-            continue
-    return sorted(parents)
+    return sorted({int(fields[1]) for pid in pids if (fields := _stat_fields(pid))})  # ppid
 
 
 def process_group(leader: int) -> list[int]:
     """The pids of a process group (a ``Process`` started in its own session)."""
-    members = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[2]) == leader:  # pgrp
-                members.append(int(entry.name))
-    return members
+    return [
+        int(entry.name)
+        for entry in Path("/proc").iterdir()
+        if entry.name.isdigit() and (fields := _stat_fields(entry.name)) and int(fields[2]) == leader  # pgrp
+    ]

@@ -42,18 +42,21 @@ PORT = 8799
 BASE = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def recreate_database() -> None:
-    import psycopg
+def admin_url() -> str:
+    """The bench database server, as bench._harness takes it."""
+    from urllib.parse import quote
+
     from django.conf import settings
 
     db = settings.DATABASES["default"]
-    with psycopg.connect(
-        host=db["HOST"], port=db["PORT"], user=db["USER"], password=db["PASSWORD"], dbname="postgres", autocommit=True
-    ) as admin:
-        for alias in ("default", "keys"):
-            name = settings.DATABASES[alias]["NAME"]
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            admin.execute(f'CREATE DATABASE "{name}"')
+    user, password = quote(db["USER"], safe=""), quote(db["PASSWORD"], safe="")
+    return f"postgres://{user}:{password}@{db['HOST']}:{db['PORT'] or 5432}/postgres"
+
+
+def bench_databases() -> list[str]:
+    from django.conf import settings
+
+    return [settings.DATABASES[alias]["NAME"] for alias in ("default", "keys")]
 
 
 def populate(moment_count: int) -> tuple[str, str]:
@@ -225,24 +228,18 @@ def load(path: str, headers: dict[str, str], clients: int, seconds: float, style
     }
 
 
-def backend_pids() -> list[int]:
-    """PostgreSQL backends serving the bench databases (for their CPU time)."""
-    from django.conf import settings
-    from django.db import connection
-
-    names = [settings.DATABASES[alias]["NAME"] for alias in ("default", "keys")]
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = ANY(%s) AND pid <> pg_backend_pid()", [names])
-        return [row[0] for row in cursor.fetchall()]
-
-
 def measure(server, path: str, headers: dict[str, str], clients: int, seconds: float, style: str) -> dict:
     """One endpoint's load, with the CPU time each side spent on it (ms per request)."""
-    from bench._harness import CpuMeter, machine_ticks, parents_of, process_group, steal_share
+    from bench._harness import CpuMeter, backend_pids, machine_ticks, parents_of, process_group, steal_share
 
+    url, names = admin_url(), bench_databases()
     meter = CpuMeter(
-        {"gunicorn": lambda: process_group(server.pid), "postgres": backend_pids, "clients": lambda: [os.getpid()]},
-        reapers={"gunicorn": lambda: [server.pid], "postgres": lambda: parents_of(backend_pids())},
+        {
+            "gunicorn": lambda: process_group(server.pid),
+            "postgres": lambda: backend_pids(url, names),
+            "clients": lambda: [os.getpid()],
+        },
+        reapers={"gunicorn": lambda: [server.pid], "postgres": lambda: parents_of(backend_pids(url, names))},
     )
     before, ticks = meter.sample(), machine_ticks()
     figures = load(path, headers, clients, seconds, style)
@@ -272,7 +269,9 @@ def main() -> None:
     import django
 
     django.setup()
-    recreate_database()
+    from bench._harness import recreate_databases
+
+    recreate_databases(admin_url(), bench_databases())
     token, consent_id = populate(args.moments)
     server = start_gunicorn(args.workers, args.threads)
     try:

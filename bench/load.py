@@ -51,6 +51,7 @@ from bench._harness import (  # noqa: E402
     Gunicorn,
     Process,
     app_environment,
+    backend_pids,
     build_world,
     free_port,
     machine_ticks,
@@ -189,15 +190,8 @@ def gather(clients: list[Client]) -> tuple[dict[str, list[float]], dict[str, lis
     return latencies, errors
 
 
-def backend_pids() -> list[int]:
-    """PostgreSQL backends serving the bench databases (for their CPU time)."""
-    import psycopg
-
-    with psycopg.connect(ADMIN_URL.replace("postgres://", "postgresql://"), autocommit=True) as admin:
-        rows = admin.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname IN (%s, %s)", [DATABASE, DATABASE + "_keys"]
-        ).fetchall()
-    return [row[0] for row in rows]
+def bench_backends() -> list[int]:
+    return backend_pids(ADMIN_URL, [DATABASE, DATABASE + "_keys"])
 
 
 def ledger_size(base_url: str) -> int:
@@ -261,13 +255,13 @@ def main() -> None:
             {
                 "gunicorn": lambda: process_group(web.process.pid),
                 "celery worker": lambda: process_group(worker.process.pid),
-                "postgres": backend_pids,
+                "postgres": bench_backends,
                 "clients": lambda: [os.getpid()],  # reported apart: they are the load, not the stack
             },
             reapers={
                 "gunicorn": lambda: [web.process.pid],  # the arbiter reaps recycled workers
                 "celery worker": lambda: [worker.process.pid],
-                "postgres": lambda: parents_of(backend_pids()),  # the postmaster
+                "postgres": lambda: parents_of(bench_backends()),  # the postmaster
             },
         )
         started = meter.sample()
