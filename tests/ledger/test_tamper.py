@@ -22,6 +22,13 @@ def ledger(append_many):
     return Entry.objects.count()
 
 
+def _alter_exported(directory, line: int) -> None:
+    """Change one byte of one exported entry (its count 3 becomes 4), as a tamperer would."""
+    lines = (directory / verify.ENTRIES_FILE).read_bytes().splitlines()
+    lines[line] = lines[line].replace(b'"count":3', b'"count":4')
+    (directory / verify.ENTRIES_FILE).write_bytes(b"\n".join(lines) + b"\n")
+
+
 def _report():
     return selectors.verify_database(check_anchors=False)
 
@@ -105,9 +112,7 @@ def test_an_export_verifies_and_names_an_altered_line(ledger, tmp_path, strict, 
     assert clean.size == 32
     assert clean.checkpoints_checked == 2
     assert clean.root == bytes(Checkpoint.objects.get(size=32).root_hash)
-    lines = (tmp_path / verify.ENTRIES_FILE).read_bytes().splitlines()
-    lines[line] = lines[line].replace(b'"count":3', b'"count":4')
-    (tmp_path / verify.ENTRIES_FILE).write_bytes(b"\n".join(lines) + b"\n")
+    _alter_exported(tmp_path, line)
     report = verify.verify_export(tmp_path, key, strict=strict, jobs=jobs)
     assert report.first_bad_entry == line
     assert "altered" in str(report.problems[0])
@@ -117,9 +122,7 @@ def test_an_export_verifies_and_names_an_altered_line(ledger, tmp_path, strict, 
 def test_two_processes_name_a_broken_link_like_one(ledger, tmp_path, line):
     export_to(tmp_path)
     (tmp_path / verify.LEAF_HASHES_FILE).unlink()
-    lines = (tmp_path / verify.ENTRIES_FILE).read_bytes().splitlines()
-    lines[line] = lines[line].replace(b'"count":3', b'"count":4')  # breaks the link of line + 1
-    (tmp_path / verify.ENTRIES_FILE).write_bytes(b"\n".join(lines) + b"\n")
+    _alter_exported(tmp_path, line)  # breaks the link of line + 1
     key = note.parse_verifier_key(selectors.verifier_key())
     one, two = verify.verify_export(tmp_path, key), verify.verify_export(tmp_path, key, jobs=2)
     assert one.first_bad_entry == two.first_bad_entry == line + 1
@@ -223,8 +226,6 @@ def test_the_command_line_shows_progress_over_the_whole_log_on_one_or_two_proces
     captured = capsys.readouterr()
     assert "OK: the ledger verifies" in captured.out
     assert re.search(r"100%\|.*\| 32(\.0)?/32(\.0)? ", captured.err), captured.err  # the bar ends at every entry
-    lines = (tmp_path / verify.ENTRIES_FILE).read_bytes().splitlines()
-    lines[20] = lines[20].replace(b'"count":3', b'"count":4')
-    (tmp_path / verify.ENTRIES_FILE).write_bytes(b"\n".join(lines) + b"\n")
+    _alter_exported(tmp_path, 20)
     assert verify.main(arguments) == 1
     assert "entry 20: altered" in capsys.readouterr().out
