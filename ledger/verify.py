@@ -700,6 +700,9 @@ def main(argv: list[str] | None = None) -> int:
             client, key, kept=kept, progress=not args.quiet, anchor_reader=anchor_reader, strict=args.strict
         )
     elif args.source:
+        if not (Path(args.source) / ENTRIES_FILE).is_file():
+            print(f"{args.source}: neither a receipt file nor an export directory (no {ENTRIES_FILE})", file=sys.stderr)
+            return 2
         report = verify_export(
             Path(args.source),
             key,

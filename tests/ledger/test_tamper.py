@@ -229,3 +229,14 @@ def test_the_command_line_shows_progress_over_the_whole_log_on_one_or_two_proces
     _alter_exported(tmp_path, 20)
     assert verify.main(arguments) == 1
     assert "entry 20: altered" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("source", ["missing", "empty-directory"])
+def test_the_command_line_names_a_source_that_is_not_an_export(ledger, tmp_path, capsys, source):
+    export_to(tmp_path / "export")
+    (tmp_path / "empty-directory").mkdir()
+    arguments = ["--key", str(tmp_path / "export" / verify.KEY_FILE), str(tmp_path / source)]
+    assert verify.main(arguments) == 2
+    captured = capsys.readouterr()
+    assert f"{tmp_path / source}: neither a receipt file nor an export directory (no entries.jsonl)" in captured.err
+    assert "Traceback" not in captured.err + captured.out
