@@ -7,6 +7,9 @@ need them fail rather than skip).
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -20,10 +23,26 @@ DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 DATA_DIR = Path(tempfile.mkdtemp(prefix="eidetic-test-"))
+_CREATOR_PID = os.getpid()
+
+
+@atexit.register
+def _remove_data_dir() -> None:
+    # A forked child inherits this hook; only the process that made the directory removes it.
+    if os.getpid() == _CREATOR_PID:
+        shutil.rmtree(DATA_DIR, ignore_errors=True)
+
+
 VAULT = {**VAULT, "KEYRING_DIR": DATA_DIR / "keys"}  # noqa: F405
 # No proof-node cache: every test rolls its ledger back, so the same tree positions hold
-# other hashes in the next test (tests/ledger/test_tree_cache.py turns it on).
-LEDGER = {**LEDGER, "KEY_DIR": DATA_DIR / "keys", "NODE_CACHE_SIZE": 0}  # noqa: F405
+# other hashes in the next test (tests/ledger/test_tree_cache.py turns it on). The local
+# chain's journal lives here too, not in the developer's var/ that the demo uses.
+LEDGER = {
+    **LEDGER,  # noqa: F405
+    "KEY_DIR": DATA_DIR / "keys",
+    "NODE_CACHE_SIZE": 0,
+    "TESTER_CHAIN_JOURNAL": DATA_DIR / "chain" / "anchors.txt",
+}
 
 _database_url = env("DATABASE_URL")
 _keys_database_url = env("KEYS_DATABASE_URL")

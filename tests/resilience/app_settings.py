@@ -40,7 +40,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 
 _keys = Path(os.environ["RESILIENCE_KEY_DIR"])
 VAULT = {**VAULT, "KEYRING_DIR": _keys, "ON_NEW_RECORDS": []}
-LEDGER = {**LEDGER, "KEY_DIR": _keys, "SEQUENCE_ON_COMMIT": False}
+# The chain journal beside the keyring, as the test settings keep it: these processes and
+# the test that started them share one local chain.
+LEDGER = {
+    **LEDGER,
+    "KEY_DIR": _keys,
+    "SEQUENCE_ON_COMMIT": False,
+    "TESTER_CHAIN_JOURNAL": _keys.parent / "chain" / "anchors.txt",
+}
 # Loopback only, no network: webhooks are kept in memory instead of posted.
 BROKER = {**BROKER, "WEBHOOK_SENDER": "broker.webhooks.MemorySender"}
 LOGGING = {
