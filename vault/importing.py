@@ -208,7 +208,7 @@ def run_import(job: ImportJob, *, on_progress: ProgressCallback | None = None) -
     else:
         _finish(job, ImportJob.Status.DONE, created_items=result.created, duplicate_items=result.duplicates)
         if result.created:
-            announce_new_records(job.owner)
+            announce_new_records(job.owner, since=result.earliest)
     return job
 
 

@@ -320,6 +320,24 @@ def test_an_import_that_stores_new_records_tells_the_derived_apps(person, settin
 
     path = FIXTURES / "garmin_run.gpx"
     import_file(person=person, path=path, progress=False)
-    assert calls == [(person.pk, None)]
+    # From her earliest new record on: an incremental update, not a rebuild of everything.
+    first_point = Trackpoint.objects.filter(owner=person).order_by("recorded_at").first().recorded_at
+    assert calls == [(person.pk, first_point)]
     import_file(person=person, path=path, progress=False)  # all duplicates: nothing new to derive from
-    assert calls == [(person.pk, None)]
+    assert calls == [(person.pk, first_point)]
+
+
+@pytest.mark.django_db
+def test_the_earliest_stored_time_counts_only_new_records(person):
+    def moment(day: int) -> ParsedMoment:
+        return ParsedMoment(datetime(2024, 3, day, tzinfo=UTC), "place", f"Lido {day}", [], "likes", None, None)
+
+    point = ParsedPoint(datetime(2024, 3, 9, 7, tzinfo=UTC), 45.4, 12.3, None, None)
+    assert store_parsed(person=person, parsed=ParsedImport(moments=[moment(5)]), source="s").earliest == datetime(
+        2024, 3, 5, tzinfo=UTC
+    )
+    later = ParsedImport(moments=[moment(5), moment(8)], tracks=[ParsedTrack("walk", None, "walking", [point])])
+    result = store_parsed(person=person, parsed=later, source="s")  # the 5th is known: only the 8th and 9th are new
+
+    assert (result.created, result.duplicates, result.earliest) == (2, 1, datetime(2024, 3, 8, tzinfo=UTC))
+    assert store_parsed(person=person, parsed=later, source="s").earliest is None

@@ -37,6 +37,9 @@ class StoreResult:
     created: int = 0
     duplicates: int = 0
     tracks_created: int = 0
+    # The time of the earliest record stored (None: nothing new): what derived data, such
+    # as her interest timeline, recomputes from.
+    earliest: datetime | None = None
 
 
 class ColumnValues:
@@ -185,6 +188,12 @@ class _Plan:
     moments: list[tuple[ParsedMoment, str]] = field(default_factory=list)
     social_items: list[tuple[ParsedSocialItem, str]] = field(default_factory=list)
     duplicates: int = 0
+
+    def earliest(self) -> datetime | None:
+        times = [point.recorded_at for track in self.tracks for point, _fp, _stamp in track.new_points]
+        times += [moment.occurred_at for moment, _fp in self.moments]
+        times += [item.occurred_at for item, _fp in self.social_items]
+        return min(times, default=None)
 
 
 def _plan(keys: PersonKeys, person, parsed: ParsedImport, source: str) -> _Plan:
@@ -394,5 +403,6 @@ def store_parsed(
             created=len(rows.points) + len(rows.moments) + len(rows.social_items),
             duplicates=plan.duplicates,
             tracks_created=len(rows.tracks),
+            earliest=plan.earliest(),
         )
     raise AssertionError("unreachable")
