@@ -9,10 +9,10 @@ and, per person, facts in every category, spread over the 13 weeks of the query 
 4 categories a week, as the product caps them) in one of 400 ~10 km cells: 2,000,000 facts.
 
 Measured, ``--repeat`` times each, best and median:
-- product: ``club.segments.segments_query`` (reciprocity check, consent sync, the SQL
-  GROUP BY with the live-enrolment semi-join, the budget charge with its ledger entry,
-  k-suppression, Laplace noise per cell, the answer's cells), for all 20 categories x
-  13 weeks, and for a narrower 5 categories x 4 weeks;
+- product: ``club.segments.segments_query`` (reciprocity check, consent sync, reading
+  the ``SegmentCount`` roll-up, the budget charge with its ledger entry, k-suppression,
+  Laplace noise per cell, the answer's cells), for all 20 categories x 13 weeks, and for
+  a narrower 5 categories x 4 weeks;
 - baseline: the bare GROUP BY over the same facts (no enrolment join, no charge, no
   noise), same filters, by one raw SQL query: what computing the answer from the
   per-person rows costs. The product reads the roll-up ``SegmentCount`` instead (kept

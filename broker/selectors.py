@@ -136,8 +136,16 @@ class PartnerConsentRow:
 
 
 def consents_of_partner(*, partner: Partner, states: list[str] | None = None) -> list[PartnerConsentRow]:
-    """The partner's consents, newest first, people shown by pairwise pseudonym only."""
-    queryset = Consent.objects.filter(partner=partner).select_related("person")
+    """The partner's consents, newest first, people shown by pairwise pseudonym only.
+
+    A request addressed to one person (a club introduction) is left out until she answers
+    it: listing the unanswered ones would tell the partner the segment's exact size,
+    which the club only ever releases with noise (``club.introductions``)."""
+    queryset = (
+        Consent.objects.filter(partner=partner)
+        .exclude(addressee__isnull=False, person__isnull=True)
+        .select_related("person")
+    )
     if states:
         queryset = queryset.filter(state__in=states)
     rows = []

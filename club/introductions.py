@@ -7,10 +7,15 @@ who a person is only if she approves, through the normal OAuth flow (the code co
 back to its redirect URI with its PKCE challenge and state).
 
 Guards: only people counted in segment statistics are matched (scope
-``club.segments:aggregate``); a segment of fewer than k people is refused
-(``SegmentTooSmall``), and every introduction spends privacy budget like a query, since
-its count is itself an answer about the segment. At most ``MAX_INTRODUCTIONS`` requests
-per batch (a random sample beyond). The segment is not stored.
+``club.segments:aggregate``), and each person at most once per member: someone already
+introduced to it is not asked again. The count is released like a statistics cell
+(``privacy.release``, one cell, sensitivity 1): a segment of fewer than k people, or
+whose noisy count falls below k, is refused (``SegmentTooSmall``) and nobody is asked;
+otherwise the member learns only the noisy count (``requests_sent_approx``), as does the
+ledger. Every introduction spends privacy budget like a query. At most
+``MAX_INTRODUCTIONS`` requests per batch (a random sample beyond). The segment is not
+stored, and the requests stay out of the member's consent lists until answered
+(``broker.selectors.consents_of_partner``), so the exact count is nowhere to be read.
 """
 
 from __future__ import annotations
@@ -112,6 +117,7 @@ def introductions_request(
     authorize: dict[str, str],
     now: datetime,
     epsilon: Decimal | None = None,
+    noise: privacy.Noise | None = None,
 ) -> IntroductionBatch:
     """Send the member's consent request to every matching person (up to the cap).
     A bad term, a too-small segment or a spent budget sends none. The budget is charged
@@ -134,16 +140,27 @@ def introductions_request(
     privacy.budget_charge(
         membership=membership, rules=rules, epsilon=query.epsilon, use=BudgetCharge.Use.INTRODUCTION, now=now
     )
-    people = matching_people(club=club, query=query, now=now)
-    if len(people) < rules.segment_min_people:
-        raise SegmentTooSmall(f"Fewer than {rules.segment_min_people} people match; nobody was asked.")
-    chosen = _sample(people, segments.option("MAX_INTRODUCTIONS"))
-    return _send(club, membership, application, chosen, consent_terms, authorize)
+    introduced = set(Introduction.objects.filter(batch__membership=membership).values_list("person_id", flat=True))
+    people = [person for person in matching_people(club=club, query=query, now=now) if person.pk not in introduced]
+    released = privacy.release(
+        [("people", len(people))],
+        k=rules.segment_min_people,
+        scale=1 / float(query.epsilon),
+        noise=noise or privacy.laplace,
+    )
+    if not released:
+        raise SegmentTooSmall(
+            f"Too few people match (fewer than {rules.segment_min_people}, or too close to tell); nobody was asked."
+        )
+    cap = segments.option("MAX_INTRODUCTIONS")
+    chosen = _sample(people, cap)
+    ((_, approx),) = released
+    return _send(club, membership, application, chosen, consent_terms, authorize, approx=min(approx, cap))
 
 
 @transaction.atomic
 def _send(
-    club: Club, membership, application: Application, people: list, consent_terms, authorize
+    club: Club, membership, application: Application, people: list, consent_terms, authorize, *, approx: int
 ) -> IntroductionBatch:
     partner = membership.partner
     batch = IntroductionBatch.objects.create(club=club, membership=membership)
@@ -153,7 +170,7 @@ def _send(
             partner=partner, application=application, addressee=person, **consent_terms
         )
         Introduction.objects.create(batch=batch, person=person, consent=consent, authorize=authorize)
-    batch.requests_sent = len(chosen)
+    batch.requests_sent, batch.requests_sent_approx = len(chosen), approx
     entry_id = ledger_services.append(
         kind="club.introduction.sent",
         actor=partner.audience,
@@ -162,11 +179,11 @@ def _send(
             "club": str(club.uid),
             "membership": str(membership.uid),
             "batch": str(batch.uid),
-            "requests_sent": batch.requests_sent,
+            "requests_sent_approx": approx,
         },
     )
     batch.ledger_entry_id = "" if entry_id is None else str(entry_id)
-    batch.save(update_fields=["requests_sent", "ledger_entry_id"])
+    batch.save(update_fields=["requests_sent", "requests_sent_approx", "ledger_entry_id"])
     return batch
 
 

@@ -293,7 +293,10 @@ class IntroductionBatch(models.Model):
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     club = models.ForeignKey(Club, on_delete=models.CASCADE, related_name="introduction_batches")
     membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="introduction_batches")
-    requests_sent = models.PositiveIntegerField(default=0)
+    requests_sent = models.PositiveIntegerField(default=0)  # the club's own record, never shown to the member
+    # What the member (and the ledger) are told: the count with Laplace noise, so that two
+    # introductions cannot be subtracted to an exact count of a segment.
+    requests_sent_approx = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     ledger_entry_id = models.CharField(max_length=80, blank=True, default="")
 

@@ -176,6 +176,7 @@ def _live(consent: Consent, membership: Membership | None, now: datetime) -> boo
         and consent.person is not None
         and not consent.person.is_erased
         and consent.state == Consent.State.ACTIVE
+        and consent.valid_from <= now
         and not consent.is_expired_at(now)
     )
 
@@ -223,8 +224,9 @@ def _follow(club: Club, consent: Consent, membership: Membership | None, now: da
 @transaction.atomic
 def sync(*, club: Club, now: datetime) -> None:
     """Bring the club's enrolments in step with its members' consents: grants, pauses,
-    resumes, revocations (erasure revokes too) and admissions since the last sync, plus
-    enrolments past their consent's expiry or of an expelled member. Afterwards facts
+    resumes, revocations (erasure revokes too), consents whose start has come and admissions
+    since the last sync, plus enrolments past their consent's expiry or of an expelled member.
+    Afterwards facts
     (and so the roll-up) exist exactly for the people who count now. Cost follows the
     changes, not the people."""
     state, _ = SegmentSync.objects.select_for_update().get_or_create(club=club, defaults={"synced_at": EPOCH})
@@ -233,7 +235,10 @@ def sync(*, club: Club, now: datetime) -> None:
     newly_admitted = [pid for pid, membership in memberships.items() if membership.admitted_at >= since]
     changed = (
         Consent.objects.filter(partner_id__in=list(memberships))
-        .filter(Q(events__at__gte=since) | Q(partner_id__in=newly_admitted))
+        # A consent granted to start later counts once its start has passed.
+        .filter(
+            Q(events__at__gte=since) | Q(partner_id__in=newly_admitted) | Q(valid_from__gte=since, valid_from__lte=now)
+        )
         .exclude(person=None)
         .select_related("person")
         .distinct()

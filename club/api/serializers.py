@@ -124,7 +124,10 @@ class IntroductionInputSerializer(serializers.Serializer):
 
 class IntroductionOutputSerializer(serializers.Serializer):
     batch = serializers.UUIDField()
-    requests_sent = serializers.IntegerField(help_text="How many people were asked. Nothing else about them.")
+    requests_sent_approx = serializers.IntegerField(
+        help_text="About how many people were asked: the count with Laplace noise (scale 1/epsilon), at least k. "
+        "Nothing else about them."
+    )
 
 
 class ObservationCorrectionSerializer(serializers.Serializer):

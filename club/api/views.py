@@ -338,4 +338,4 @@ class IntroductionsView(APIView):
             now=access.clock(),
             epsilon=data.get("epsilon"),
         )
-        return Response({"batch": str(batch.uid), "requests_sent": batch.requests_sent}, status=201)
+        return Response({"batch": str(batch.uid), "requests_sent_approx": batch.requests_sent_approx}, status=201)

@@ -1,6 +1,8 @@
 """Introductions: a member asks to be introduced to a segment; each matching person gets
-its consent request in her portal; the member learns only how many, and who approved
-only through the normal OAuth flow."""
+its consent request in her portal; the member learns only about how many (a noisy count),
+and who approved only through the normal OAuth flow. Noise is off (``no_noise``) except
+where a test sets its own, to see exact counts; the Laplace draws themselves are tested in
+test_segments.py."""
 
 from __future__ import annotations
 
@@ -12,10 +14,11 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from broker import selectors as broker_selectors
 from broker import services as broker_services
 from broker.errors import ConsentNotFound
 from broker.models import Consent
-from club import services
+from club import privacy, services
 from club.models import BudgetCharge, Introduction
 from tests.broker.conftest import REDIRECT_URI, exchange, pkce_pair
 from tests.club.conftest import observed_week, publish_small_rules, qualify_to_consume
@@ -23,6 +26,15 @@ from tests.club.test_segments_people import enrol
 from tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
+
+
+def constant_noise(value: float):
+    return lambda scale, count: [value] * count
+
+
+@pytest.fixture(autouse=True)
+def no_noise(monkeypatch):
+    monkeypatch.setattr(privacy, "laplace", constant_noise(0.0))
 
 
 @pytest.fixture
@@ -89,15 +101,15 @@ def test_matching_people_get_the_request_and_the_member_learns_only_how_many(
     verifier, challenge = pkce_pair()
     response = ask(chairs, introduction_body(small_club, challenge))
     assert response.status_code == 201, response.content
-    assert response.json()["requests_sent"] == 2
-    assert set(response.json()) == {"batch", "requests_sent"}
+    assert response.json()["requests_sent_approx"] == 2
+    assert set(response.json()) == {"batch", "requests_sent_approx"}
     assert {intro.person for intro in Introduction.objects.all()} == {alice, bob}
     requests = Consent.objects.filter(partner=chairs.partner, state="requested")
     assert requests.count() == 2
     assert all(consent.person is None for consent in requests)  # nobody is named to the member
     assert BudgetCharge.objects.get().use == "introduction"
     (sent,) = [entry for entry in ledger_entries if entry["kind"] == "club.introduction.sent"]
-    assert sent["body"]["requests_sent"] == 2
+    assert sent["body"]["requests_sent_approx"] == 2
     assert "alice" not in json.dumps(sent, default=str)
 
     # Alice sees it in her portal and approves it on the consent screen...
@@ -203,3 +215,39 @@ def test_only_the_person_introduced_can_answer_her_request(small_club, chairs, p
     # Alice herself still can.
     assert alices.get(item["url"]).status_code == 200
     assert broker_services.consent_grant(consent=introduction.consent, person=alice).state == "active"
+
+
+def test_the_member_and_the_ledger_learn_only_a_noisy_count(small_club, chairs, people, ledger_entries, monkeypatch):
+    monkeypatch.setattr(privacy, "laplace", constant_noise(2.6))
+    _, challenge = pkce_pair()
+    response = ask(chairs, introduction_body(small_club, challenge))
+
+    assert response.json()["requests_sent_approx"] == 5  # two people asked, plus the noise
+    assert Introduction.objects.count() == 2
+    (sent,) = [entry for entry in ledger_entries if entry["kind"] == "club.introduction.sent"]
+    assert sent["body"] == {**sent["body"], "requests_sent_approx": 5}
+    assert "requests_sent" not in sent["body"]
+    # Nor can the member count the requests in its own consent list until they are answered.
+    assert broker_selectors.consents_of_partner(partner=chairs.partner) == []
+
+
+def test_a_noisy_count_below_k_is_refused_although_enough_people_match(small_club, chairs, people, monkeypatch):
+    monkeypatch.setattr(privacy, "laplace", constant_noise(-0.6))  # 2 people (k = 2) released as 1
+    _, challenge = pkce_pair()
+    response = ask(chairs, introduction_body(small_club, challenge))
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "SegmentTooSmall"
+    assert not Consent.objects.filter(partner=chairs.partner).exists()
+    assert BudgetCharge.objects.count() == 1
+
+
+def test_nobody_is_introduced_to_the_same_member_twice(small_club, chairs, people, person):
+    _, challenge = pkce_pair()
+    assert ask(chairs, introduction_body(small_club, challenge)).status_code == 201
+    again = ask(chairs, introduction_body(small_club, challenge))
+
+    assert again.status_code == 409  # both were asked already: nobody new is left
+    assert again.json()["error"]["code"] == "SegmentTooSmall"
+    assert Introduction.objects.filter(person=person).count() == 1
+    assert Consent.objects.filter(partner=chairs.partner).count() == 2

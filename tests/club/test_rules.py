@@ -7,6 +7,7 @@ import pytest
 from club import services
 from club.errors import AlreadyMember, InvalidRules, InvalidSanction, NotClubAdmin
 from club.models import RuleVersion, Sanction, Standing
+from club.selectors import membership_for
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +36,13 @@ def test_each_rules_version_is_published_on_the_ledger(club, admin, ledger_entri
     assert last["body"]["reciprocity"] == {"min_count": 5, "period_days": 7}
     assert last["body"]["quotas"] == {"daily_contributions": 100, "daily_reads": 0}
     assert second.ledger_entry_id == str(last["id"])
+
+
+def test_rules_published_without_a_k_suppress_cells_below_ten_people(club, ledger_entries):
+    rules = club.current_rules()  # HOME_LIFE_RULES name no k
+    assert rules.segment_min_people == 10
+    (published,) = [entry for entry in ledger_entries if entry["kind"] == "club.rules.published"]
+    assert published["body"]["segments"]["min_people"] == 10
 
 
 def test_only_club_admins_publish_rules(club, person):
@@ -108,6 +116,19 @@ def test_a_sanction_changes_standing_and_the_ledger_holds_the_reason_hash(chairs
     assert entry["body"]["reason_sha256"] == hashlib.sha256(reason.encode()).hexdigest()
     assert reason not in str(entry)
     assert sanction.ledger_entry_id == str(entry["id"])
+
+
+def test_a_warning_is_on_the_ledger_and_the_member_is_still_served(club, chairs, chairs_member, admin, ledger_entries):
+    services.member_sanction(
+        membership=chairs_member,
+        admin=admin,
+        standing=Standing.WARNED,
+        reason_code="quota_abuse",
+        reason_text="Slow down.",
+    )
+    entry = ledger_entries[-1]
+    assert (entry["kind"], entry["body"]["standing"]) == ("club.member.sanctioned", "warned")
+    assert membership_for(club=club, partner=chairs.partner).standing == Standing.WARNED
 
 
 @pytest.mark.parametrize(

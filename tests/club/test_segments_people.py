@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.services import erase_account
 from broker import services as broker_services
+from broker.models import Consent
 from club import segments, services
 from club.models import ContributionTally, Observation, SegmentEnrolment, SegmentFact
 from tests.club.conftest import Observation as Obs
@@ -127,6 +128,13 @@ def test_an_expired_consent_stops_counting(small_club, reader, three):
     assert counts(small_club, reader, now=later) == {}
     assert not SegmentEnrolment.objects.filter(active=True).exists()
     assert not SegmentFact.objects.exists()
+
+
+def test_a_consent_that_starts_later_counts_only_from_its_start(small_club, reader, three):
+    starts = timezone.now() + timedelta(days=1)
+    Consent.objects.filter(pk=three[2].consent.pk).update(valid_from=starts)
+    assert counts(small_club, reader) == {("furniture", paris_cell()): 2}
+    assert counts(small_club, reader, now=starts + timedelta(seconds=1)) == {("furniture", paris_cell()): 3}
 
 
 def test_an_erased_person_is_no_longer_counted(person, small_club, reader, three):
