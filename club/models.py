@@ -261,6 +261,24 @@ class SegmentSync(models.Model):
     synced_at = models.DateTimeField()
 
 
+class Violation(models.Model):
+    """A member's calls refused for going past the club's rules or its sanction, per rule
+    and UTC day. The first of each day goes on the ledger (``club.rule.violated``); the
+    rest only raise ``count`` (the broker's access log has every call)."""
+
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="violations")
+    rule = models.CharField(max_length=40)  # the refusal's error code, e.g. ReciprocityRequired
+    day = models.DateField()
+    count = models.PositiveIntegerField(default=1)
+    first_at = models.DateTimeField()
+    last_at = models.DateTimeField()
+    ledger_entry_id = models.CharField(max_length=80, blank=True, default="")
+
+    class Meta:
+        ordering = ["-day", "rule"]
+        constraints = [models.UniqueConstraint(fields=["membership", "rule", "day"], name="club_violation_per_day")]
+
+
 class BudgetCharge(models.Model):
     """Privacy budget (epsilon) a member spent on one segment query or introduction.
     Also on the ledger as ``club.budget.charged``."""

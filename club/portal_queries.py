@@ -97,6 +97,7 @@ def member_page(membership: Membership, now: datetime) -> dict[str, Any]:
         "value": club_value_of(partner=membership.partner, club_uid=str(membership.club.uid)),
         "charges": list(membership.budget_charges.all()[:20]),
         "batches": list(membership.introduction_batches.order_by("-created_at")[:20]),
+        "violations": list(membership.violations.all()[:20]),
     }
     return context
 

@@ -22,14 +22,29 @@ from club import segments
 from club.errors import (
     AlreadyMember,
     CategoryNotAllowed,
+    ClubError,
     InvalidObservation,
     InvalidRules,
     InvalidSanction,
+    MemberExpelled,
+    MemberSuspended,
     NotClubAdmin,
     ObservationNotFound,
+    PrivacyBudgetExhausted,
     QuotaExceeded,
+    ReadQuotaExceeded,
+    ReciprocityRequired,
 )
-from club.models import Club, ContributionTally, Membership, Observation, RuleVersion, Sanction, Standing
+from club.models import (
+    Club,
+    ContributionTally,
+    Membership,
+    Observation,
+    RuleVersion,
+    Sanction,
+    Standing,
+    Violation,
+)
 from club.selectors import contributions_on, membership_for, rules_of
 from ledger import services as ledger_services
 from vault.selectors import ledger_pseudonym, person_keys
@@ -184,6 +199,52 @@ def member_sanction(*, membership: Membership, admin, standing: str, reason_code
     sanction.ledger_entry_id = str(entry_id)
     sanction.save(update_fields=["ledger_entry_id"])
     return sanction
+
+
+# Refusals that mean a member tried to go past the club's rules or its sanction. Bad input
+# (an unknown club, a malformed date) is a mistake, not a violation.
+VIOLATIONS = frozenset(
+    error.code
+    for error in (
+        CategoryNotAllowed,
+        ReciprocityRequired,
+        QuotaExceeded,
+        ReadQuotaExceeded,
+        PrivacyBudgetExhausted,
+        MemberSuspended,
+        MemberExpelled,
+    )
+)
+
+
+def violation_record(*, club: Club, partner: Partner, error: ClubError, now: datetime) -> Violation | None:
+    """Note a member's refused call as a violation of the rule it broke: the first per rule
+    and UTC day on the ledger (so an auditor sees the club enforce its rules, and admins
+    see what to sanction), later ones counted. Anything else returns None."""
+    membership = Membership.objects.filter(club=club, partner=partner).first()
+    if error.code not in VIOLATIONS or membership is None:
+        return None
+    with transaction.atomic():
+        violation, created = Violation.objects.select_for_update().get_or_create(
+            membership=membership, rule=error.code, day=now.date(), defaults={"first_at": now, "last_at": now}
+        )
+        if not created:
+            Violation.objects.filter(pk=violation.pk).update(count=F("count") + 1, last_at=now)
+            return violation
+        entry_id = ledger_services.append(
+            kind="club.rule.violated",
+            actor=club.ledger_id,
+            subject=partner.audience,
+            body={
+                "club": str(club.uid),
+                "membership": str(membership.uid),
+                "rule": error.code,
+                "day": violation.day.isoformat(),
+            },
+        )
+        violation.ledger_entry_id = str(entry_id)
+        violation.save(update_fields=["ledger_entry_id"])
+    return violation
 
 
 def check_observation(

@@ -25,7 +25,7 @@ from broker.api.views import PersonAPIView
 from broker.errors import BrokerError
 from club import introductions, segments, selectors, services
 from club.api import serializers as s
-from club.errors import InvalidIntroduction, InvalidObservation, InvalidSegmentQuery
+from club.errors import ClubError, InvalidIntroduction, InvalidObservation, InvalidSegmentQuery
 from vault.selectors import person_keys
 
 CONTRIBUTE = "vault.contribute:write"
@@ -40,6 +40,12 @@ def _observation_input(data) -> dict:
         # Field names only: the values may be personal data.
         raise InvalidObservation(f"Invalid fields: {', '.join(sorted(serializer.errors))}.")
     return serializer.validated_data
+
+
+def _note_violation(club, partner, error, now) -> None:
+    """A refusal for breaking the club's rules is a violation on the member's record."""
+    if club is not None and isinstance(error, ClubError):
+        services.violation_record(club=club, partner=partner, error=error, now=now)
 
 
 class ObservationsView(APIView):
@@ -67,6 +73,7 @@ class ObservationsView(APIView):
     def post(self, request):
         consent = access.consent_for_token(request.auth)
         now = access.clock()
+        club = None
         try:
             data = _observation_input(request.data)
             club = selectors.club_by_uid(data["club"])
@@ -86,6 +93,7 @@ class ObservationsView(APIView):
                 access.record_allowed(consent=consent, scope=CONTRIBUTE, record_count=int(created), now=now)
         except BrokerError as error:
             access.record_denied(consent=consent, scope=CONTRIBUTE, error=error, now=now)
+            _note_violation(club, consent.partner, error, now)
             raise
         keys = person_keys(consent.person)
         audience = consent.partner.audience
@@ -132,6 +140,7 @@ class ClubView(APIView):
         consent = access.consent_for_token(request.auth)
         now = access.clock()
         params = request.query_params
+        club = None
         try:
             club = selectors.club_by_uid(params.get("club"))
             start = parse_time(params.get("from"), consent.data_from, "from")
@@ -157,6 +166,7 @@ class ClubView(APIView):
                 services.read_settle(club=club, rules=rules, reader=membership, person=consent.person, items=items)
         except BrokerError as error:
             access.record_denied(consent=consent, scope=VIEW, error=error, now=now)
+            _note_violation(club, consent.partner, error, now)
             raise
         body = {
             "subject": person_keys(consent.person).pseudonym(consent.partner.audience),
@@ -262,16 +272,20 @@ class SegmentQueryView(APIView):
         if not serializer.is_valid():
             raise InvalidSegmentQuery(f"Invalid fields: {', '.join(sorted(serializer.errors))}.")
         data = serializer.validated_data
-        club = selectors.club_by_uid(data["club"])
-        answer = segments.segments_query(
-            club=club,
-            partner=request.auth.partner,
-            categories=data.get("categories"),
-            week_from=data["week_from"],
-            week_to=data["week_to"],
-            epsilon=data.get("epsilon"),
-            now=access.clock(),
-        )
+        club, now = selectors.club_by_uid(data["club"]), access.clock()
+        try:
+            answer = segments.segments_query(
+                club=club,
+                partner=request.auth.partner,
+                categories=data.get("categories"),
+                week_from=data["week_from"],
+                week_to=data["week_to"],
+                epsilon=data.get("epsilon"),
+                now=now,
+            )
+        except ClubError as error:
+            _note_violation(club, request.auth.partner, error, now)
+            raise
         query = answer.query
         body = {
             "club": club.uid,
@@ -324,18 +338,21 @@ class IntroductionsView(APIView):
         if not serializer.is_valid():
             raise InvalidIntroduction(f"Invalid fields: {', '.join(sorted(serializer.errors))}.")
         data = serializer.validated_data
-        club = selectors.club_by_uid(data["club"])
-        client = request.auth
-        batch = introductions.introductions_request(
-            club=club,
-            partner=client.partner,
-            application=client.application,
-            categories=data.get("categories"),
-            week_from=data["week_from"],
-            week_to=data["week_to"],
-            consent_terms=_consent_terms(data["consent"]),
-            authorize={key: data[key] for key in ("redirect_uri", "code_challenge", "state")},
-            now=access.clock(),
-            epsilon=data.get("epsilon"),
-        )
+        club, client, now = selectors.club_by_uid(data["club"]), request.auth, access.clock()
+        try:
+            batch = introductions.introductions_request(
+                club=club,
+                partner=client.partner,
+                application=client.application,
+                categories=data.get("categories"),
+                week_from=data["week_from"],
+                week_to=data["week_to"],
+                consent_terms=_consent_terms(data["consent"]),
+                authorize={key: data[key] for key in ("redirect_uri", "code_challenge", "state")},
+                now=now,
+                epsilon=data.get("epsilon"),
+            )
+        except ClubError as error:
+            _note_violation(club, client.partner, error, now)
+            raise
         return Response({"batch": str(batch.uid), "requests_sent_approx": batch.requests_sent_approx}, status=201)
