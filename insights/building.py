@@ -9,7 +9,8 @@ An update from ``since``:
    from the history stored with each week's evidence (time, heart rate, place), so an
    update reads a handful of weekly rows instead of two months of moments.
 2. The weekly points after ``B = week_floor(R)`` are recomputed from the stored point at
-   ``B`` (or the last point before it, stepped forward week by week).
+   ``B`` (or the last point before it, stepped forward week by week; the weeks stepped
+   over are stored too when evidence follows them, as a full build stores every week).
 Everything is read through ``vault.selectors`` and written in one transaction.
 """
 
@@ -187,7 +188,17 @@ def _history_from_payload(entry: list) -> HistoryEntry:
     return (datetime.fromisoformat(entry[0]), entry[1], entry[2])
 
 
-def state_at(person, keys: PersonKeys, base: datetime) -> tuple[datetime, dict[str, float]] | None:
+@dataclass(frozen=True)
+class StartState:
+    """The weights at ``at``, and the weeks after the last stored point up to ``at``:
+    ``unstored`` points a full build stores as soon as later evidence exists."""
+
+    at: datetime
+    weights: dict[str, float]
+    unstored: list[tuple[datetime, dict[str, float]]]
+
+
+def state_at(person, keys: PersonKeys, base: datetime) -> StartState | None:
     """The weights at ``base`` from the last stored point at or before it, stepped forward
     week by week (exactly as a full build steps), or None when there is no point yet."""
     row = TimelinePoint.objects.filter(owner=person, at__lte=base).order_by("-at").first()
@@ -195,21 +206,21 @@ def state_at(person, keys: PersonKeys, base: datetime) -> tuple[datetime, dict[s
         return None
     weights: dict[str, float] = row.open(keys)
     if row.at == base:
-        return base, weights
+        return StartState(base, weights, [])
     stepped = advance(weights, row.at, [], base)
-    return base, stepped[-1][1]
+    return StartState(base, stepped[-1][1], stepped)
 
 
-def build_points(
-    start_state: tuple[datetime, dict[str, float]] | None, evidence: list[Evidence]
-) -> list[tuple[datetime, dict[str, float]]]:
-    """Points from the start state to the end of the week of the last evidence."""
+def build_points(start_state: StartState | None, evidence: list[Evidence]) -> list[tuple[datetime, dict[str, float]]]:
+    """Points after the start state to the end of the week of the last evidence, with
+    the start's unstored weeks: a full build stores every week from the first evidence
+    to the last, so an update that adds evidence after a gap fills the gap too."""
     if not evidence:
         return []
     if start_state is None:
-        start_state = (week_floor(evidence[0].occurred_at), {})
-    start, weights = start_state
-    return advance(weights, start, evidence, week_ceil(evidence[-1].occurred_at))
+        start_state = StartState(week_floor(evidence[0].occurred_at), {}, [])
+    stepped = advance(start_state.weights, start_state.at, evidence, week_ceil(evidence[-1].occurred_at))
+    return [*start_state.unstored, *stepped]
 
 
 def evidence_rows(

@@ -21,6 +21,9 @@ from insights.taxonomy import get_taxonomy
 from vault.keys import keys_for
 
 TREND_WEEKS = 4
+# The trend when a consent's data range starts inside the trend window: before it the
+# partner may see nothing, so there is no earlier weight to compare with.
+TREND_UNKNOWN = "unknown"
 # A change of less than this fraction (of the larger weight, at least 0.1) is "steady".
 TREND_THRESHOLD = 0.10
 # Interests weaker than this are noise, not something to tell a partner about.
@@ -88,7 +91,8 @@ def interests_of(
     and marked, corrections applied (``computed_weight`` is the figure before them).
 
     With ``data_from``/``data_to`` only evidence inside that range counts (to whole
-    weeks, rounding inwards): what a consent's data range allows.
+    weeks, rounding inwards): what a consent's data range allows. When the range starts
+    within the ``TREND_WEEKS`` before ``at``, the trend is ``TREND_UNKNOWN``.
     """
     now = now or timezone.now()
     points = timeline_of(person) if points is None else points
@@ -96,7 +100,10 @@ def interests_of(
     at = as_of(now=now, data_to=data_to)
     since = week_ceil(data_from) if data_from is not None and points and data_from > points[0][0] else None
     current = _window_weights(points, at, since)
-    past = _window_weights(points, at - TREND_WEEKS * WEEK, since)
+    trend_from = at - TREND_WEEKS * WEEK
+    # Compared with nothing, every interest would read "up", whatever it did.
+    trend_known = since is None or since < trend_from
+    past = _window_weights(points, trend_from, since) if trend_known else {}
     taxonomy = get_taxonomy()
     result = []
     for topic_id, computed in current.items():
@@ -112,7 +119,7 @@ def interests_of(
                 "category": taxonomy.topics[topic_id].category if topic_id in taxonomy.topics else "",
                 "weight": round(weight, 3),
                 "computed_weight": round(computed, 3),
-                "trend": trend_of(computed, past.get(topic_id, 0.0)),
+                "trend": trend_of(computed, past.get(topic_id, 0.0)) if trend_known else TREND_UNKNOWN,
                 "hidden": topic_id in preferences["hidden"],
                 "correction": correction or "",
             }

@@ -10,7 +10,13 @@ class InterestSerializer(serializers.Serializer):
     name = serializers.CharField()
     category = serializers.CharField()
     weight = serializers.FloatField(help_text="Decayed evidence weight; comparable within one person only.")
-    trend = serializers.ChoiceField(choices=["up", "down", "steady"], help_text="Change over the last four weeks.")
+    trend = serializers.ChoiceField(
+        choices=["up", "down", "steady", "unknown"],
+        help_text=(
+            "Change over the last four weeks: more than 10 % up or down, else steady. Unknown when the "
+            "consent's data range starts within those four weeks (nothing earlier to compare with)."
+        ),
+    )
 
 
 class InterestsSerializer(serializers.Serializer):

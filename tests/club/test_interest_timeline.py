@@ -9,6 +9,7 @@ import pytest
 from club import services
 from club.models import Observation as StoredObservation
 from insights import selectors as insights
+from insights import services as insights_services
 from tests.club.conftest import Observation, club_grant, contribute
 
 pytestmark = pytest.mark.django_db
@@ -55,3 +56,24 @@ def test_her_deletion_and_correction_reach_the_timeline(
         )
     assert insights.evidence_for(person, ANTIQUES) == []
     assert ANTIQUES not in _weights(person)
+
+
+def test_a_contribution_updates_her_timeline_from_the_observation_time_not_from_scratch(
+    person, club, chairs, chairs_member, django_capture_on_commit_callbacks, monkeypatch
+):
+    token = club_grant(person, chairs)
+    updates = []
+    update = insights_services.update_interests
+
+    def recorded(*, person, since):
+        updates.append(since)
+        return update(person=person, since=since)
+
+    monkeypatch.setattr(insights_services, "update_interests", recorded)
+    with django_capture_on_commit_callbacks(execute=True):
+        contribute(token, club, Observation(label="Bought an antique armchair", minutes_ago=3 * 24 * 60))
+    stored = StoredObservation.objects.get(owner=person)
+    assert updates == [stored.observed_at]  # None would be a full rebuild
+    with django_capture_on_commit_callbacks(execute=True):
+        services.observation_delete(person=person, observation_id=stored.id)
+    assert updates == [stored.observed_at, stored.observed_at]

@@ -172,6 +172,15 @@ def test_only_evidence_inside_the_consent_data_range_counts(person, partner):
     assert access.get(URL).json()["interests"] == []
 
 
+def test_a_data_range_younger_than_four_weeks_reports_the_trend_as_unknown(person, partner):
+    add_moment(person, timezone.now() - timedelta(days=60), "espresso", sentiment="loves")
+    _rome(person)
+    access = _insights_grant(person, partner, data_from=timezone.now() - timedelta(days=10))
+    interests = access.get(URL).json()["interests"]
+    assert interests
+    assert {item["trend"] for item in interests} == {"unknown"}
+
+
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(hidden=st.sets(st.sampled_from(["home.baroque-classical", "food.coffee", "music.jazz", "sports.running"])))
 def test_a_hidden_interest_never_appears_in_any_partner_response(person, partner, hidden):

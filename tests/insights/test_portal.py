@@ -10,6 +10,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from insights import selectors, services
+from insights.models import InsightDisclosure
+from tests.broker.conftest import grant
 from tests.factories import PersonFactory
 from tests.insights.helpers import add_moment
 
@@ -106,3 +108,28 @@ def test_the_dashboard_panel_lists_her_top_interests(alice_with_interests, rf):
     html = render_to_string("insights/_dashboard_panel.html", {"request": request})
     assert "Baroque and classical interiors" in html
     assert 'href="/insights/"' in html
+
+
+def _seen_section(html: str) -> str:
+    """The "Which partner saw what, when" section of the overview page."""
+    start = html.index('id="seen-heading"')
+    return html[start : html.index("</section>", start)]
+
+
+def test_the_overview_shows_which_partner_saw_which_interest_when(alice_with_interests, other_person, partner):
+    person, _ = alice_with_interests
+    access = grant(person, partner, scopes=["insights.interests:read"], data_to=timezone.now() + timedelta(days=30))
+    received = access.get("/api/v1/insights/interests").json()["interests"]
+    assert "home.baroque-classical" in [item["topic"] for item in received]
+    seen_at = timezone.localtime(InsightDisclosure.objects.get(owner=person).at)
+
+    seen = _seen_section(_browser(person).get("/insights/").content.decode())
+    assert "Cosy Chairs" in seen
+    assert "Baroque and classical interiors" in seen
+    assert f'<time datetime="{seen_at.isoformat()}">' in seen
+    assert f"{seen_at.day} {seen_at:%b %Y %H:%M}</time>" in seen
+
+    theirs = _seen_section(_browser(other_person).get("/insights/").content.decode())
+    assert "Cosy Chairs" not in theirs
+    assert "Baroque and classical interiors" not in theirs
+    assert "No partner has received your interests." in theirs

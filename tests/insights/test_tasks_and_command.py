@@ -52,6 +52,8 @@ def test_the_command_rebuilds_everyone_or_the_named_people(person, other_person)
     call_command("rebuild_interests", "--user", "alice", stdout=out, stderr=err)
     assert "Rebuilt 1 timeline(s)" in out.getvalue()
     assert "Rebuilding interests" in err.getvalue()  # the progress bar
+    assert "1/1" in err.getvalue()
+    assert err.getvalue().count("\n") == 1  # redrawn in place on one line, ended once
     assert selectors.timeline_of(person)
     assert not selectors.timeline_of(other_person)
     call_command("rebuild_interests", stdout=out, stderr=err)

@@ -151,6 +151,25 @@ def test_trend_follows_the_last_four_weeks(person):
     assert week_ceil(now) > now
 
 
+def test_a_data_range_younger_than_the_trend_window_gives_an_unknown_trend(person):
+    """Compared with the empty weeks before the range, every interest would read "up"."""
+    for day in range(0, 60, 2):
+        add_moment(person, START + timedelta(days=day), "espresso", sentiment="likes")
+    for day in range(0, 30, 2):
+        add_moment(person, START + timedelta(days=day), "morning run", sentiment="loves")
+    services.rebuild_interests(person=person)
+    now = START + timedelta(days=59)
+
+    def trends(data_from):
+        return {item["topic"]: item["trend"] for item in selectors.interests_of(person, now=now, data_from=data_from)}
+
+    assert trends(now - timedelta(days=15)) == {"food.coffee": "unknown"}  # her running stopped before the range
+    # A range reaching back before the trend window compares as usual.
+    longer = trends(now - timedelta(days=50))
+    assert longer["sports.running"] == "down"
+    assert longer["food.coffee"] in ("up", "steady")
+
+
 def test_only_the_trackpoints_inside_the_windows_are_opened(person, other_person):
     from vault.selectors import trackpoints_in_windows
 

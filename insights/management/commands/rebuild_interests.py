@@ -6,10 +6,25 @@ Everyone (every person not erased) by default; a progress bar on the terminal.
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 from tqdm import tqdm
 
 from insights.services import rebuild_interests
+
+
+class ProgressStream:
+    """The command's stderr as tqdm's file, through ``OutputWrapper``'s public ``write``:
+    without the line ending it adds to every write (tqdm redraws one line with carriage
+    returns) and without the error colour; ``call_command(stderr=...)`` still captures it."""
+
+    def __init__(self, wrapper: OutputWrapper) -> None:
+        self.wrapper = wrapper
+
+    def write(self, text: str) -> None:
+        self.wrapper.write(text, style_func=lambda plain: plain, ending="")
+
+    def flush(self) -> None:
+        self.wrapper.flush()
 
 
 class Command(BaseCommand):
@@ -27,7 +42,7 @@ class Command(BaseCommand):
             if missing:
                 raise CommandError(f"No such person: {', '.join(missing)}")
         records = evidence = 0
-        for person in tqdm(list(people), desc="Rebuilding interests", unit="person", file=self.stderr._out):
+        for person in tqdm(list(people), desc="Rebuilding interests", unit="person", file=ProgressStream(self.stderr)):
             result = rebuild_interests(person=person)
             records += result.records_read
             evidence += result.evidence_written
