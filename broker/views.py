@@ -310,10 +310,13 @@ def partner_webhook(request: HttpRequest, partner_id: UUID) -> HttpResponse:
     return redirect(reverse("broker:partner_console", kwargs={"partner_id": partner.uid}) + "#webhook")
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @staff_required
 def partner_webhook_rotate(request: HttpRequest, partner_id: UUID) -> HttpResponse:
+    """GET asks for confirmation (the old secret stops working at once); POST makes the new one."""
     partner = _staff_partner(request, partner_id)
+    if request.method == "GET":
+        return render(request, "broker/partner_webhook_rotate.html", {"partner": partner})
     console.webhook_secret_rotate(partner=partner)
     messages.success(request, "New webhook secret made. Deliveries from now on are signed with it.")
     return redirect(reverse("broker:partner_console", kwargs={"partner_id": partner.uid}) + "#webhook")

@@ -1,9 +1,9 @@
-/* Follows a background job on its page: polls the JSON status named by data-progress-url,
-   moves the progress bar, and reloads the page once the job has finished so that the
-   server renders the outcome (download link, verification summary). No libraries. */
+/* Follows a background job on its page: polls the JSON status named by data-progress-url
+   (through poll.js, every data-poll-ms), moves the progress bar, and reloads the page once
+   the job has finished so that the server renders the outcome (download link, verification
+   summary). Being signed out or a failing server is said in the panel's note. */
 (function () {
   "use strict";
-  var POLL_MS = 1000;
 
   function update(panel, state) {
     var bar = panel.querySelector("progress");
@@ -16,23 +16,17 @@
   }
 
   function follow(panel) {
-    var url = panel.getAttribute("data-progress-url");
-    function poll() {
-      var request = new XMLHttpRequest();
-      request.open("GET", url);
-      request.setRequestHeader("Accept", "application/json");
-      request.onload = function () {
-        // Gone or forbidden (signed out): stop; anything else (a restart, a 503): try again later.
-        if (request.status === 403 || request.status === 404) { return; }
-        if (request.status !== 200) { window.setTimeout(poll, POLL_MS * 5); return; }
-        var state = JSON.parse(request.responseText);
+    window.EideticPoll.follow({
+      url: panel.getAttribute("data-progress-url"),
+      intervalMs: parseInt(panel.getAttribute("data-poll-ms"), 10) || 1000,
+      note: panel.querySelector("[data-progress-note]"),
+      loginUrl: panel.getAttribute("data-login-url"),
+      waitFirst: true,
+      onState: function (state) {
         update(panel, state);
-        if (state.finished) { window.location.reload(); } else { window.setTimeout(poll, POLL_MS); }
-      };
-      request.onerror = function () { window.setTimeout(poll, POLL_MS * 5); };
-      request.send();
-    }
-    window.setTimeout(poll, POLL_MS);
+        if (state.finished) { window.location.reload(); }
+      }
+    });
   }
 
   document.addEventListener("DOMContentLoaded", function () {

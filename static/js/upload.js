@@ -19,22 +19,17 @@
     bar.textContent = percentText(percent);
   }
 
-  // Polls the job's status JSON; calls back on every answer until it is finished.
-  function follow(statusUrl, onState, onNetworkError) {
-    function poll() {
-      var request = new XMLHttpRequest();
-      request.open("GET", statusUrl);
-      request.setRequestHeader("Accept", "application/json");
-      request.onload = function () {
-        if (request.status !== 200) { onNetworkError("The import status could not be read (HTTP " + request.status + ")."); return; }
-        var state = JSON.parse(request.responseText);
-        onState(state);
-        if (!state.finished) { window.setTimeout(poll, POLL_MS); }
-      };
-      request.onerror = function () { onNetworkError("The connection was lost while following the import."); };
-      request.send();
-    }
-    poll();
+  // Polls the job's status JSON (poll.js) and calls back on every state until it is finished;
+  // being signed out, or a failing server, is said in the note.
+  function follow(element, statusUrl, note, onState, onStop) {
+    window.EideticPoll.follow({
+      url: statusUrl,
+      intervalMs: parseInt(element.getAttribute("data-poll-ms"), 10) || POLL_MS,
+      note: note,
+      loginUrl: element.getAttribute("data-login-url"),
+      onState: onState,
+      onStop: onStop
+    });
   }
 
   function describe(state) {
@@ -92,7 +87,7 @@
         if (!body) { fail("The server answered unexpectedly (HTTP " + request.status + "). Nothing was stored."); return; }
         if (body.error) { setBar(uploadBar, 100); status.textContent = ""; fail(errorText(body.error)); return; }
         setBar(uploadBar, 100);
-        follow(body.status_url, function (state) {
+        follow(form, body.status_url, status, function (state) {
           setBar(importBar, state.percent);
           status.textContent = describe(state);
           if (state.finished) {
@@ -104,7 +99,7 @@
             status.appendChild(link);
             form.reset();
           }
-        }, fail);
+        }, function () { button.disabled = false; });
       };
       request.onerror = function () { fail("The upload failed: the connection was lost. Nothing was stored."); };
       request.send(new FormData(form));
@@ -117,12 +112,12 @@
     var counts = document.getElementById("job-counts");
     var badge = document.getElementById("job-status");
     var errorBox = document.getElementById("job-error");
-    follow(job.getAttribute("data-status-url"), function (state) {
+    follow(job, job.getAttribute("data-status-url"), document.getElementById("job-note"), function (state) {
       setBar(bar, state.percent);
       counts.textContent = describe(state);
       badge.textContent = state.status_label;
       if (state.error) { show(errorBox, errorText(state.error, state.filename)); }
-    }, function (message) { show(errorBox, message); });
+    });
   }
 
   document.addEventListener("DOMContentLoaded", function () {

@@ -147,6 +147,31 @@ def test_webhook_url_is_saved_and_must_be_https(partner):
     assert Partner.objects.get(pk=partner.partner.pk).webhook_url == ""
 
 
+def test_making_a_new_webhook_secret_asks_first_and_changes_nothing(partner):
+    old = partner.partner.webhook_secret
+    browser = logged_in(staff_of(partner))
+    console = browser.get(console_url(partner)).content.decode()
+    confirm_url = console_url(partner, "webhook/rotate-secret/")
+    assert f'href="{confirm_url}"' in console, "the console links to the confirmation"
+    assert f'action="{confirm_url}"' not in console, "no one-click form on the console"
+
+    response = browser.get(confirm_url)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "stops working at once" in html
+    assert f'<form method="post" action="{confirm_url}">' in html
+    assert "Yes, make a new secret" in html
+    assert f'href="{console_url(partner)}#webhook"' in html, "a way back that keeps it"
+    assert Partner.objects.get(pk=partner.partner.pk).webhook_secret == old
+
+
+def test_the_confirmation_is_only_for_that_partners_staff(person, partner, other_partner):
+    old = partner.partner.webhook_secret
+    assert logged_in(staff_of(other_partner)).get(console_url(partner, "webhook/rotate-secret/")).status_code == 404
+    assert logged_in(person).get(console_url(partner, "webhook/rotate-secret/")).status_code == 403
+    assert Partner.objects.get(pk=partner.partner.pk).webhook_secret == old
+
+
 def test_rotating_the_webhook_secret_replaces_it(partner):
     old = partner.partner.webhook_secret
     response = logged_in(staff_of(partner)).post(console_url(partner, "webhook/rotate-secret/"), follow=True)

@@ -31,7 +31,7 @@ OPERATOR = "operator"  # Eidetic's own staff (is_staff): operations pages
 SIGNED_IN = (PERSON, STAFF, AUDITOR)
 ROLES = (ANONYMOUS, PERSON, STAFF, AUDITOR, OPERATOR)
 FAILING_IMPACTS = {"serious", "critical"}
-PHONE = {"width": 375, "height": 812}
+PHONE = {"width": 375, "height": 740}
 # What a narrow screen can break (colours and markup are the same as on the desktop, where
 # every rule runs): tables and cards that scroll sideways must be reachable by keyboard.
 PHONE_RULES = ["scrollable-region-focusable"]
@@ -72,6 +72,7 @@ PAGES: dict[str, PortalPage] = {
     "broker:earnings": PortalPage((PERSON,)),
     "broker:partner_home": PortalPage((STAFF,)),
     "broker:partner_console": PortalPage((STAFF,), lambda world: {"partner_id": world["partner"]}),
+    "broker:partner_webhook_rotate": PortalPage((STAFF,), lambda world: {"partner_id": world["partner"]}),
     "broker:partner_consent": PortalPage(
         (STAFF,), lambda world: {"partner_id": world["partner"], "consent_id": world["partner_consent"]}
     ),
@@ -105,7 +106,6 @@ EXCLUDED: dict[str, str] = {
     "broker:consent_receipt": "JSON download",
     "broker:partner_client_create": "POST action (renders the console, audited above)",
     "broker:partner_webhook": "POST action",
-    "broker:partner_webhook_rotate": "POST action",
     "insights:rebuild": "POST action",
     "insights:hide": "POST action",
     "insights:show": "POST action",
@@ -265,6 +265,7 @@ def test_no_serious_or_critical_violation_on_any_portal_page(live_server, open_b
     world = build_world()
     print(f"\nthe demo world took {time.monotonic() - started:.1f} s")
     reports: list[str] = []
+    overflowing: list[str] = []  # pages that scroll sideways on a phone
     audited = 0
     browsers: dict[str, Any] = {}
     for role, label, address, status in pages_by_role(world):
@@ -286,12 +287,37 @@ def test_no_serious_or_critical_violation_on_any_portal_page(live_server, open_b
             if violations:
                 reports.append(describe(role, f"{label} ({width})", address, violations))
                 browser.screenshot(f"{role}-{label}-{width}".replace(" ", "-").replace(":", "-"))
+        overflow = sideways_overflow(browser.page)
+        if overflow:
+            overflowing.append(f"{label} as {role} ({address}): {overflow}")
+            browser.screenshot(f"{role}-{label}-overflow".replace(" ", "-").replace(":", "-"))
         audited += 1
     print(f"\naxe-core audited {audited} page views, each on a desktop and a phone screen")
     assert audited >= len(PAGES), "every listed page was opened at least once"
     assert not reports, "serious or critical accessibility violations:\n\n" + "\n\n".join(reports)
+    assert not overflowing, "pages wider than a phone screen (375 px):\n" + "\n".join(overflowing)
     for browser in browsers.values():
         browser.watch.assert_clean()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.urls("tests.portal.urls_with_errors")  # the site plus a view that fails on purpose
+def test_the_500_page_has_no_serious_or_critical_violation(live_server, open_browser):
+    from axe_playwright_python.base import AXE_SCRIPT
+
+    browser = open_browser()
+    browser.context.add_init_script(script=AXE_SCRIPT)
+    with browser.watch.expecting(500, "/boom/"):
+        response = browser.goto("/boom/")
+    assert response is not None
+    assert response.status == 500
+    assert "Something went wrong" in browser.page.inner_text("h1")
+    reports = [
+        describe(ANONYMOUS, f"error 500 ({width})", "/boom/", found) for width, found in audit(browser.page) if found
+    ]
+    assert not reports, "serious or critical accessibility violations:\n\n" + "\n\n".join(reports)
+    assert sideways_overflow(browser.page) is None
 
 
 def audit(page) -> Iterator[tuple[str, list[dict[str, Any]]]]:
@@ -302,6 +328,39 @@ def audit(page) -> Iterator[tuple[str, list[dict[str, Any]]]]:
     try:
         options = {"resultTypes": ["violations"], "runOnly": {"type": "rule", "values": PHONE_RULES}}
         yield "phone", failing_violations(run_axe(page, options))
+    finally:
+        page.set_viewport_size(desktop)
+
+
+# The page's width against the window's, and the widest elements that stick out (a table too
+# wide for a phone must scroll inside its own wrapper; the page itself never scrolls sideways).
+OVERFLOW_SCRIPT = """() => {
+  const width = window.innerWidth;
+  if (document.documentElement.scrollWidth <= width) { return null; }
+  const name = (element) => element.tagName.toLowerCase() + (element.id ? "#" + element.id : "") +
+    (element.classList.length ? "." + [...element.classList].join(".") : "");
+  const scrolls = (element) => getComputedStyle(element).overflowX !== "visible";
+  const inScroller = (element) => {
+    for (let up = element.parentElement; up && up !== document.body; up = up.parentElement) {
+      if (scrolls(up)) { return true; }
+    }
+    return false;
+  };
+  const wide = (element) => element.getBoundingClientRect().right > width + 1;
+  const culprits = [...document.body.querySelectorAll("*")]
+    .filter((element) => wide(element) && !inScroller(element))
+    .filter((element) => !wide(element.parentElement) || element.parentElement === document.body)
+    .slice(0, 5).map((element) => name(element) + " to " + Math.round(element.getBoundingClientRect().right) + " px");
+  return document.documentElement.scrollWidth + " px wide; sticking out: " + (culprits.join(", ") || "nothing found");
+}"""
+
+
+def sideways_overflow(page) -> str | None:
+    """On a phone screen, why the page scrolls sideways; None when it does not."""
+    desktop = page.viewport_size
+    page.set_viewport_size(PHONE)
+    try:
+        return page.evaluate(OVERFLOW_SCRIPT)
     finally:
         page.set_viewport_size(desktop)
 

@@ -86,6 +86,20 @@ def test_the_current_page_is_marked(client, person):
     assert nav.count('aria-current="page"') == 1
 
 
+def test_the_data_club_link_is_current_on_her_observation_pages(client, person, partner, operator):
+    from tests.club.conftest import club_grant
+    from tests.e2e.test_accessibility import club_world
+
+    _, observation = club_world(operator, partner.partner, club_grant(person, partner).consent)
+    client.force_login(person)
+    club_link = f'<a href="{reverse("club:person_home")}" aria-current="page">'
+    for name in ("club:person_home", "club:observation_correct", "club:observation_delete"):
+        kwargs = {} if name == "club:person_home" else {"observation_id": observation.id}
+        nav = _nav(client, reverse(name, kwargs=kwargs))
+        assert club_link in nav, name
+        assert nav.count('aria-current="page"') == 1, name
+
+
 @pytest.mark.parametrize("role", ["person", "partner_staff", "auditor"])
 def test_every_role_has_a_skip_link_to_main(client, role):
     user = User.objects.create_user(username=f"u-{role}", password="x", role=role)
