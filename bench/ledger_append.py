@@ -8,7 +8,10 @@ does; ``--per-transaction 0``: each append is its own durable commit, with no ca
 transaction around it), through ``ledger.services.append``. Two sequencing modes are timed:
 
 - ``worker``: writers only insert pending entries; one sequencer process (standing in for
-  the Celery worker) batches them into the log. Production's arrangement.
+  the Celery worker) batches them into the log every ``--sequencer-period`` seconds, by
+  default beat's period for ``ledger.tasks.sequence_pending`` (1 s). Production's
+  arrangement. ``--sequencer-period 0`` runs it back to back instead (small batches, each
+  with its own transaction and fsync: more CPU per entry, taken from the writers).
 - ``on-commit``: each writer runs the sequencer right after its own commit (eager Celery,
   the local default), so writers contend for the head lock.
 
@@ -81,20 +84,30 @@ def _writer(count: int, mode: str, per_transaction: int, start_gate) -> None:
     os._exit(0)
 
 
-def _sequencer(total: int, start_gate) -> None:
+def _sequencer(total: int, period: float, start_gate) -> None:
     connections.close_all()
     start_gate.wait(timeout=120)
     done = 0
     while done < total:
+        started = time.monotonic()
         sequenced = services.sequence_pending()
         done += sequenced
-        if not sequenced:
+        if done >= total:
+            break
+        if period:  # as beat does: the next run one period after this one started
+            time.sleep(max(period - (time.monotonic() - started), 0))
+        elif not sequenced:
             time.sleep(0.005)
     connections.close_all()
     os._exit(0)
 
 
-def run(mode: str, total: int, writers: int, per_transaction: int) -> float:
+def beat_period() -> float:
+    """How often production's beat runs the sequencer (``CELERY_BEAT_SCHEDULE``)."""
+    return settings.CELERY_BEAT_SCHEDULE["ledger-sequence"]["schedule"].total_seconds()
+
+
+def run(mode: str, total: int, writers: int, per_transaction: int, period: float = 0.0) -> float:
     _reset()
     connections.close_all()
     context = multiprocessing.get_context("fork")
@@ -103,7 +116,7 @@ def run(mode: str, total: int, writers: int, per_transaction: int) -> float:
         context.Process(target=_writer, args=(total // writers, mode, per_transaction, gate)) for _ in range(writers)
     ]
     if mode == "worker":
-        processes.append(context.Process(target=_sequencer, args=(total, gate)))
+        processes.append(context.Process(target=_sequencer, args=(total, period, gate)))
     for process in processes:
         process.start()
     gate.wait(timeout=120)
@@ -133,7 +146,14 @@ def main() -> None:
         help="appends per writer transaction; 0: no caller transaction, each append commits on its own",
     )
     parser.add_argument("--modes", default="worker,on-commit", help="sequencing modes to time, comma-separated")
+    parser.add_argument(
+        "--sequencer-period",
+        type=float,
+        default=None,
+        help="worker mode: seconds between sequencer runs (default: beat's period); 0: back to back",
+    )
     args = parser.parse_args()
+    period = beat_period() if args.sequencer_period is None else args.sequencer_period
     total = args.entries - args.entries % args.writers
     call_command("migrate", verbosity=0)
     vendor = connection.vendor
@@ -141,11 +161,11 @@ def main() -> None:
         f"database: {vendor}, {total} entries, {args.writers} writer processes, {os.cpu_count()} cores, "
         f"load average {os.getloadavg()[0]:.2f}"
     )
-    print(f"appends per transaction: {args.per_transaction}")
+    print(f"appends per transaction: {args.per_transaction}; worker mode sequences every {period:g} s")
     baseline = run("insert-only", total, args.writers, args.per_transaction)
     print(f"baseline, raw inserts without sequencing: {total / baseline:,.0f} rows/s ({baseline:.2f} s)")
     for mode in args.modes.split(","):
-        elapsed = run(mode, total, args.writers, args.per_transaction)
+        elapsed = run(mode, total, args.writers, args.per_transaction, period)
         print(
             f"append + sequence ({mode}): {total / elapsed:,.0f} entries/s ({elapsed:.2f} s), "
             f"ratio to raw inserts {baseline / elapsed:.2f}"

@@ -8,7 +8,8 @@ an auditor and an operator (Eidetic staff), and one of each background job (an e
 person, a ledger verification, a key rotation) so that their pages exist.
 
 Then every URL pattern of the portal is enumerated from the URL resolver (the API, OAuth,
-admin and schema routes are left out: they have their own benches), its parameters are
+admin and schema routes are left out: they have their own benches; the one OAuth page a
+person sees, the consent screen, is timed too, for one of the demo's open requests), its parameters are
 filled with real ids from the demo, and each page is requested by each role signed in
 (a demo person, partner staff, the auditor, the operator, and an anonymous visitor)
 in-process with Django's test client. A page a role may not open (302 to the login page,
@@ -206,6 +207,22 @@ def timed(client, url: str, repeat: int) -> tuple[float, float, float, int, int]
     return statistics.median(walls), max(walls), statistics.median(cpus), count["queries"], status
 
 
+def consent_screen_url() -> str | None:
+    """The consent screen (``/oauth/authorize/``, outside the enumerated routes) for one of
+    the demo's open requests, as its partner would send a person there."""
+    from broker.demo import authorize_url
+    from broker.models import Consent
+
+    consent = (
+        Consent.objects.filter(state=Consent.State.REQUESTED, person=None, addressee=None)
+        .select_related("application")
+        .first()
+    )
+    if consent is None:
+        return None
+    return authorize_url(consent, consent.application.redirect_uris.split()[0])
+
+
 def clients(world: dict) -> dict[str, object]:
     from django.test import Client
 
@@ -290,6 +307,19 @@ def main() -> int:
                 f"{role:<26} {view_name:<34} {median:>6.1f}ms {most:>6.1f}ms {cpu:>6.1f}ms {queries:>7} "
                 f"{median / page:>6.1f}x{flag}"
             )
+    screen = consent_screen_url()
+    person_client = next(client for role, (client, _user) in clients(world).items() if role.startswith("person"))
+    if screen is None or person_client.get(screen).status_code != 200:
+        errors.append(f"the consent screen did not open for the demo person: {screen}")
+    else:
+        median, most, cpu, queries, _ = timed(person_client, screen, args.repeat)
+        measures.append(
+            Measure("person (chiara)", "consent screen (oauth/authorize)", screen, median, most, cpu, queries)
+        )
+        print(
+            f"{'person (chiara)':<26} {'consent screen (oauth/authorize)':<34} {median:>6.1f}ms {most:>6.1f}ms "
+            f"{cpu:>6.1f}ms {queries:>7} {median / page:>6.1f}x{'  SLOW' if median > args.target_ms else ''}"
+        )
     never = sorted({name for name, _, _ in routes} - opened - post_only - redirects)
     if redirects:
         print(f"\nroutes that redirect once signed in (not timed): {', '.join(sorted(redirects))}")
