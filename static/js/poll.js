@@ -95,5 +95,11 @@
     if (options.waitFirst) { window.setTimeout(poll, interval); } else { poll(); }
   }
 
-  window.EideticPoll = { follow: follow };
+  // True when a request was answered by the sign-in page instead (the session had ended).
+  function signedOut(request, url) {
+    if (request.status === 401 || request.status === 403) { return true; }
+    return request.status === 200 && !!request.responseURL && pathOf(request.responseURL) !== pathOf(url);
+  }
+
+  window.EideticPoll = { follow: follow, signedOut: signedOut, signInUrl: signInUrl };
 })();

@@ -82,6 +82,15 @@
         }
       };
       request.onload = function () {
+        if (window.EideticPoll.signedOut(request, form.action)) {
+          status.textContent = "";
+          fail("You are signed out, so nothing was uploaded. Sign in again, then choose the file again.");
+          var link = document.createElement("a");
+          link.href = window.EideticPoll.signInUrl(form.getAttribute("data-login-url") || "/accounts/login/");
+          link.textContent = " Sign in again";
+          errorBox.appendChild(link);
+          return;
+        }
         var body;
         try { body = JSON.parse(request.responseText); } catch (e) { body = null; }
         if (!body) { fail("The server answered unexpectedly (HTTP " + request.status + "). Nothing was stored."); return; }

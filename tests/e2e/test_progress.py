@@ -18,6 +18,7 @@ from django.urls import reverse
 
 from tests.factories import PersonFactory
 from vault import exporting, importing
+from vault.models import ImportJob
 from vault.tasks import run_import
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -152,3 +153,20 @@ def test_a_failing_server_is_said_and_polling_goes_on(person_browser):
     page.get_by_role("link", name="Download my data (JSON)").wait_for()
     assert failures, "the status answered 503 once"
     assert browser.watch.problems == []
+
+
+def test_an_upload_sent_after_the_session_ended_says_she_is_signed_out(person_browser):
+    person, browser = person_browser
+    browser.goto(reverse("vault:upload"))
+    page = browser.page
+    browser.context.clear_cookies()  # with the session goes the CSRF cookie: the POST is refused (403)
+    page.get_by_label("File to import").set_input_files(str(FIXTURES / "moments.json"))
+    error = page.locator("#upload-error")
+    with browser.watch.expecting(403, reverse("vault:upload")):
+        page.get_by_role("button", name="Upload and import").click()
+        error.get_by_text("You are signed out, so nothing was uploaded.").wait_for()
+    link = error.get_by_role("link", name="Sign in again")
+    assert link.get_attribute("href") == f"/accounts/login/?next={quote(reverse('vault:upload'), safe='')}"
+    assert not ImportJob.objects.filter(owner=person).exists()
+    assert browser.watch.problems == []
+    browser.screenshot("upload-signed-out")
