@@ -8,6 +8,7 @@ reload, and starting again while one is unfinished returns the same job.
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 from django.urls import reverse
@@ -234,6 +235,32 @@ def test_operator_rotates_the_master_key_from_the_page(
     page = client.get(reverse("vault:key_rotation")).content.decode()
     assert job.kek_id in page
     assert "2 of 2 data keys" in page
+
+
+def test_the_rotation_status_is_json_for_operators_only(
+    client, fresh_keyring, operator, person, auditor, django_capture_on_commit_callbacks
+):
+    client.force_login(operator)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("vault:key_rotation"), {"generate": "on"})
+    job = KeyRotation.objects.get()
+    address = reverse("vault:key_rotation_status", kwargs={"job_id": job.id})
+
+    status = client.get(address).json()
+    assert status == {
+        **status,
+        "id": str(job.id),
+        "finished": True,
+        "percent": 100,
+        "processed": 1,
+        "total": 1,
+        "kek_id": job.kek_id,
+        "error": None,
+    }
+    assert client.get(reverse("vault:key_rotation_status", kwargs={"job_id": uuid.uuid4()})).status_code == 404
+    for user in (person, auditor):
+        client.force_login(user)
+        assert client.get(address).status_code == 403
 
 
 def test_rotation_is_staff_only(client, fresh_keyring, person, auditor):

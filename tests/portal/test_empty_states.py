@@ -6,6 +6,10 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from accounts.models import User
+from broker import services as broker_services
+from tests.broker.conftest import make_partner
+
 pytestmark = pytest.mark.django_db
 
 PERSON_PAGES = [
@@ -19,6 +23,8 @@ PERSON_PAGES = [
     ("broker:access_log", "No partner has asked for your data yet", "broker:consent_list"),
     ("broker:earnings", "Nothing earned yet", "broker:consent_list"),
     ("vault:dashboard", "Your vault is empty", "vault:upload"),
+    ("club:person_home", "No club member has contributed anything about you", None),
+    ("club:person_home", "You have no consent with a club member", None),
 ]
 
 
@@ -71,3 +77,12 @@ def test_partner_staff_without_a_partner_is_told_what_to_do(client, staff_user):
     client.force_login(staff_user)
     html = client.get(reverse("broker:partner_home")).content.decode()
     assert "not linked to a partner yet" in html
+
+
+def test_staff_of_a_firm_in_no_club_are_told_so(client, db):
+    staff = User.objects.create_user(username="solo", password="x", role=User.Role.PARTNER_STAFF)
+    broker_services.partner_staff_add(partner=make_partner("Solo Shop").partner, user=staff)
+    client.force_login(staff)
+    response = client.get(reverse("club:member_home"))
+    assert response.status_code == 200
+    assert "Your firm is not a member of any data club." in response.content.decode()
