@@ -281,7 +281,8 @@ def main() -> int:
     redirects: set[str] = set()
     unfilled: set[str] = set()  # routes whose ids this role has no object for
     print(f"{'role':<26} {'page':<34} {'median':>8} {'max':>8} {'cpu':>8} {'queries':>7} {'x login':>7}")
-    for role, (client, user) in clients(world).items():
+    signed_in = clients(world)
+    for role, (client, user) in signed_in.items():
         ids = ids_for(user)
         for view_name, route, params in routes:
             url = fill(view_name, route, params, ids)
@@ -308,7 +309,7 @@ def main() -> int:
                 f"{median / page:>6.1f}x{flag}"
             )
     screen = consent_screen_url()
-    person_client = next(client for role, (client, _user) in clients(world).items() if role.startswith("person"))
+    person_client = next(client for role, (client, _user) in signed_in.items() if role.startswith("person"))
     if screen is None or person_client.get(screen).status_code != 200:
         errors.append(f"the consent screen did not open for the demo person: {screen}")
     else:

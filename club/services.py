@@ -221,8 +221,10 @@ def violation_record(*, club: Club, partner: Partner, error: ClubError, now: dat
     """Note a member's refused call as a violation of the rule it broke: the first per rule
     and UTC day on the ledger (so an auditor sees the club enforce its rules, and admins
     see what to sanction), later ones counted. Anything else returns None."""
+    if error.code not in VIOLATIONS:
+        return None
     membership = Membership.objects.filter(club=club, partner=partner).first()
-    if error.code not in VIOLATIONS or membership is None:
+    if membership is None:
         return None
     with transaction.atomic():
         violation, created = Violation.objects.select_for_update().get_or_create(

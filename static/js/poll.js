@@ -36,14 +36,19 @@
     return anchor.pathname;
   }
 
+  // True when a request was answered by the sign-in page instead (the session had ended).
+  function signedOut(request, url) {
+    if (request.status === 401 || request.status === 403) { return true; }
+    return request.status === 200 && !!request.responseURL && pathOf(request.responseURL) !== pathOf(url);
+  }
+
   // What one answer means: {state} to use, or {outcome: "signed-out" | "gone" | "retry"}.
   function read(request, url) {
-    if (request.status === 401 || request.status === 403) { return { outcome: "signed-out" }; }
+    if (signedOut(request, url)) { return { outcome: "signed-out" }; }
     if (request.status === 404) { return { outcome: "gone" }; }
     if (request.status !== 200) { return { outcome: "retry", why: "the server answered HTTP " + request.status }; }
-    var redirected = request.responseURL && pathOf(request.responseURL) !== pathOf(url);
     var type = request.getResponseHeader("Content-Type") || "";
-    if (redirected || type.indexOf("application/json") < 0) { return { outcome: "signed-out" }; }
+    if (type.indexOf("application/json") < 0) { return { outcome: "signed-out" }; }
     try {
       return { state: JSON.parse(request.responseText) };
     } catch (error) {
@@ -93,12 +98,6 @@
     }
 
     if (options.waitFirst) { window.setTimeout(poll, interval); } else { poll(); }
-  }
-
-  // True when a request was answered by the sign-in page instead (the session had ended).
-  function signedOut(request, url) {
-    if (request.status === 401 || request.status === 403) { return true; }
-    return request.status === 200 && !!request.responseURL && pathOf(request.responseURL) !== pathOf(url);
   }
 
   window.EideticPoll = { follow: follow, signedOut: signedOut, signInUrl: signInUrl };
