@@ -33,6 +33,8 @@ from django.db import connections
 from django.db.models import Field, Model, QuerySet
 from django.db.models.query import get_related_populators
 
+from config import direct
+
 _MAX_SHAPES = 32
 
 
@@ -158,7 +160,8 @@ def insert_sql(connection, model: type[Model], columns: tuple[str, ...], *, retu
 def insert(instance: Model, *, using: str = "default") -> Model:
     """Save a new instance with one INSERT (``RETURNING`` its number when the database
     numbers it) built once per model: what ``Model.save()`` writes, without building the
-    query anew on each call. No signals are sent, so this is only for hot-path rows whose
+    query anew on each call, and sent straight through libpq on PostgreSQL
+    (``config.direct``). No signals are sent, so this is only for hot-path rows whose
     model has no receivers."""
     connection = connections[using]
     model = type(instance)
@@ -167,10 +170,9 @@ def insert(instance: Model, *, using: str = "default") -> Model:
     params = [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields]
     columns = tuple(field.column for field in fields)
     sql = insert_sql(connection, model, columns, returning=numbered.column if numbered else None)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        if numbered is not None:
-            setattr(instance, numbered.attname, cursor.fetchone()[0])
+    returned = direct.execute(sql, params, using=using)
+    if numbered is not None:
+        setattr(instance, numbered.attname, returned[0])
     instance._state.adding = False
     instance._state.db = using
     return instance
