@@ -16,9 +16,13 @@ transaction around it), through ``ledger.services.append``. Two sequencing modes
   the local default), so writers contend for the head lock.
 
 Baseline in the same run: the same 8 writers inserting the same pending rows with no
-sequencing at all (the database's raw single-row-transaction rate). Throughput counts an
-entry when it is sequenced (has its seq, bytes and tree nodes). The database is emptied
-between runs.
+sequencing at all, through the ORM (what a single-row transaction of any Django code
+costs on this machine). Throughput counts an entry when it is sequenced (has its seq,
+bytes and tree nodes). The database is emptied between runs.
+
+Each line also splits the CPU time per entry between the writers, the sequencer and the
+database server's processes (when it runs on this machine): on 2 cores the rate is
+bound by CPU, so that split says where a faster rate would have to come from.
 """
 
 from __future__ import annotations
@@ -42,8 +46,12 @@ from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections, transaction  # noqa: E402
 
+from bench._harness import machine_ticks, steal_share  # noqa: E402
 from ledger import selectors, services, triggers  # noqa: E402
 from ledger.models import Checkpoint, Entry, LedgerHead, PendingEntry, TreeNode  # noqa: E402
+
+# CPU seconds each kind of process used in the current run, added up as each one ends.
+CPU_USED = {role: multiprocessing.get_context("fork").Value("d", 0.0) for role in ("writers", "sequencer")}
 
 BODY = {"consent": "c0" * 16, "purpose": "research", "scopes_hash": "ab" * 32, "count": 1}
 
@@ -81,6 +89,7 @@ def _writer(count: int, mode: str, per_transaction: int, start_gate) -> None:
                         body={**BODY, "count": position},
                     )
     connections.close_all()
+    _add_cpu("writers")
     os._exit(0)
 
 
@@ -99,7 +108,29 @@ def _sequencer(total: int, period: float, start_gate) -> None:
         elif not sequenced:
             time.sleep(0.005)
     connections.close_all()
+    _add_cpu("sequencer")
     os._exit(0)
+
+
+def _add_cpu(role: str) -> None:
+    with CPU_USED[role].get_lock():
+        CPU_USED[role].value += time.process_time()  # this process's own, since its fork
+
+
+def database_cpu_seconds() -> float | None:
+    """CPU time of the PostgreSQL server's processes on this machine, ended backends
+    included (the postmaster's reaped-children time), or None when there are none."""
+    total, found = 0, False
+    for entry in Path("/proc").iterdir():
+        try:
+            if not entry.name.isdigit() or (entry / "comm").read_text().strip() != "postgres":
+                continue
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        found = True
+        total += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+    return total / os.sysconf("SC_CLK_TCK") if found else None
 
 
 def beat_period() -> float:
@@ -107,7 +138,8 @@ def beat_period() -> float:
     return settings.CELERY_BEAT_SCHEDULE["ledger-sequence"]["schedule"].total_seconds()
 
 
-def run(mode: str, total: int, writers: int, per_transaction: int, period: float = 0.0) -> float:
+def run(mode: str, total: int, writers: int, per_transaction: int, period: float = 0.0) -> tuple[float, str]:
+    """Time one mode; return its seconds and where the CPU went, per entry."""
     _reset()
     connections.close_all()
     context = multiprocessing.get_context("fork")
@@ -117,22 +149,30 @@ def run(mode: str, total: int, writers: int, per_transaction: int, period: float
     ]
     if mode == "worker":
         processes.append(context.Process(target=_sequencer, args=(total, period, gate)))
+    for used in CPU_USED.values():
+        used.value = 0.0
     for process in processes:
         process.start()
     gate.wait(timeout=120)
+    database_before, ticks_before = database_cpu_seconds(), machine_ticks()
     started = time.perf_counter()
     for process in processes:
         process.join()
     if mode == "on-commit":
         services.sequence_pending()  # a last commit's run may have started before the others committed
     elapsed = time.perf_counter() - started
+    database_after, ticks_after = database_cpu_seconds(), machine_ticks()
+    split = [f"{role} {CPU_USED[role].value / total * 1e6:.0f}" for role in CPU_USED if CPU_USED[role].value]
+    if database_before is not None and connection.vendor == "postgresql":
+        split.append(f"PostgreSQL {(database_after - database_before) / total * 1e6:.0f}")
+    cpu = f"CPU µs per entry: {', '.join(split)}; steal {steal_share(ticks_before, ticks_after):.0%}"
     assert all(process.exitcode == 0 for process in processes), "a writer failed"
     if mode == "insert-only":
         assert PendingEntry.objects.count() == total
     else:
         assert list(Entry.objects.order_by("-seq").values_list("seq", flat=True)[:1]) == [total - 1]
         assert not PendingEntry.objects.exists()
-    return elapsed
+    return elapsed, cpu
 
 
 def main() -> None:
@@ -162,14 +202,16 @@ def main() -> None:
         f"load average {os.getloadavg()[0]:.2f}"
     )
     print(f"appends per transaction: {args.per_transaction}; worker mode sequences every {period:g} s")
-    baseline = run("insert-only", total, args.writers, args.per_transaction)
-    print(f"baseline, raw inserts without sequencing: {total / baseline:,.0f} rows/s ({baseline:.2f} s)")
+    baseline, cpu = run("insert-only", total, args.writers, args.per_transaction)
+    print(f"baseline, raw ORM inserts without sequencing: {total / baseline:,.0f} rows/s ({baseline:.2f} s)")
+    print(f"  {cpu}")
     for mode in args.modes.split(","):
-        elapsed = run(mode, total, args.writers, args.per_transaction, period)
+        elapsed, cpu = run(mode, total, args.writers, args.per_transaction, period)
         print(
             f"append + sequence ({mode}): {total / elapsed:,.0f} entries/s ({elapsed:.2f} s), "
             f"ratio to raw inserts {baseline / elapsed:.2f}"
         )
+        print(f"  {cpu}")
     report = selectors.verify_database(check_anchors=False)
     print(f"the last run's chain verifies: {report.ok} ({report.size} entries)")
 

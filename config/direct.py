@@ -1,12 +1,15 @@
 """One statement straight through libpq, for the hottest writes.
 
-Every consent change and every paid partner read appends a ledger entry: one small INSERT.
-Under 8 concurrent writers on 2 cores, psycopg's Python-level execute (its generator-driven
-wait loop, client-side parameter binding) and Django's cursor wrapper cost each writer
-~450-590 µs of CPU per INSERT, more than PostgreSQL spent running and committing it
-(~270-370 µs). The same INSERT sent with psycopg's documented libpq layer
-(``PGconn.exec_params``: one C call that sends, waits and reads) cost the writer 180-220 µs,
-and appends ran 1.1-2 times faster (``bench/ledger_append.py``; figures in bench/RESULTS.md).
+Every consent change and every paid partner read appends a ledger entry: one small INSERT,
+and the partner read also logs its access. Sent through Django's cursor, a quarter of the
+client's CPU for it went to psycopg's Python-level execute (its generator-driven wait
+loop, client-side literal quoting) and the cursor wrapper. The same INSERT sent with
+psycopg's documented libpq layer (``PGconn.exec_params``: one C call that sends, waits and
+reads; parameters bound server-side) cost one writer 258-260 µs of CPU instead of 318-355.
+With 8 writers on 2 cores, where that CPU is what bounds the rate, the writers spent
+361-441 µs per append instead of 394-512, and appends ran at 0.98-1.29 of the raw ORM
+insert rate instead of 0.90-1.04 (alternating runs of ``bench/ledger_append.py``;
+bench/RESULTS.md, session 7).
 
 What the bypass must keep of Django's cursor, it keeps:
 
