@@ -57,6 +57,7 @@ def test_everything_comes_from_the_environment(monkeypatch):
     )
     assert (keys["HOST"], keys["PORT"], keys["NAME"], keys["USER"]) == ("keys.internal", 5433, "eidetic_keys", "keys")
     assert default["CONN_HEALTH_CHECKS"] is True
+    assert default["DISABLE_SERVER_SIDE_CURSORS"] is keys["DISABLE_SERVER_SIDE_CURSORS"] is False
     assert settings.CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache"
     assert settings.CACHES["default"]["LOCATION"] == "redis://cache.internal:6379/2"
     assert settings.CELERY_BROKER_URL == "redis://cache.internal:6379/2"
@@ -65,6 +66,11 @@ def test_everything_comes_from_the_environment(monkeypatch):
     assert settings.SESSION_COOKIE_SECURE is True
     assert settings.CSRF_COOKIE_SECURE is True
     assert settings.SECURE_SSL_REDIRECT is True
+
+
+def test_server_side_cursors_can_be_turned_off_for_a_transaction_pooler(monkeypatch):
+    settings = load_production(monkeypatch, {**PRODUCTION_ENV, "DJANGO_DISABLE_SERVER_SIDE_CURSORS": "1"})
+    assert [database["DISABLE_SERVER_SIDE_CURSORS"] for database in settings.DATABASES.values()] == [True, True]
 
 
 def test_secrets_come_from_files(monkeypatch, tmp_path):

@@ -28,6 +28,11 @@ DATABASES = {
     ),
 }
 
+# Behind a transaction-mode pooler (PgBouncer), a server-side cursor cannot outlive its
+# transaction's server connection: ``.iterator()`` then fetches in chunks client-side.
+for _database in DATABASES.values():
+    _database["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DJANGO_DISABLE_SERVER_SIDE_CURSORS", False)
+
 REDIS_URL = env_required("REDIS_URL")
 CACHES = {
     "default": {
