@@ -29,7 +29,8 @@ DATABASES = {
 }
 
 # Behind a transaction-mode pooler (PgBouncer), a server-side cursor cannot outlive its
-# transaction's server connection: ``.iterator()`` then fetches in chunks client-side.
+# transaction's server connection. Turned off, ``.iterator()`` receives the whole result
+# at once (a large ledger export then needs memory for all its rows).
 for _database in DATABASES.values():
     _database["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DJANGO_DISABLE_SERVER_SIDE_CURSORS", False)
 
