@@ -52,16 +52,17 @@ def execute(sql: str, params: Sequence[Any], *, using: str = DEFAULT_DB_ALIAS) -
         connection.validate_no_broken_transaction()
         connection.ensure_connection()
         raw = connection.connection
-        if _can_run_directly(raw):
+        if _ready_to_run_directly(raw):
             return _run_directly(connection, raw, sql, params)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone() if cursor.description else None
 
 
-def _can_run_directly(raw) -> bool:
-    """Whether the statement can go straight to libpq, beginning the caller's transaction
-    first if psycopg has yet to (as its cursor would, with a plain BEGIN)."""
+def _ready_to_run_directly(raw) -> bool:
+    """Whether the statement can go straight to libpq. When psycopg has yet to begin the
+    caller's transaction, this begins it (the plain BEGIN its cursor would send) and says
+    yes; when the BEGIN fails (a lost connection) the cursor takes over and reports it."""
     from psycopg import pq
 
     pgconn = raw.pgconn
