@@ -1,21 +1,21 @@
 """Her portal pages for the interest timeline. Thin: parse, call a selector or service, render.
 
 Only ever the signed-in person's own interests: no person id is in any URL, and an
-interest she has no evidence for, or a visitor who is not a person, gets a 404.
+interest she has no evidence for gets a 404. Partner staff and auditors get the portal's
+usual 403 for a person's page.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.decorators import person_required
 from insights import selectors, services
 from insights.chart import timeline_chart
 from insights.errors import InsightsError
@@ -30,17 +30,6 @@ CORRECTION_CHOICES = [
 ]
 
 
-def person_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not getattr(request.user, "is_person", False):
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
 def _chart_context(points: selectors.Points, interests: list[dict[str, Any]]) -> dict[str, Any]:
     recent = points[-CHART_WEEKS:]
     shown = [item for item in interests if not item["hidden"]][:CHART_TOPICS] or interests[:CHART_TOPICS]
@@ -53,7 +42,7 @@ def _chart_context(points: selectors.Points, interests: list[dict[str, Any]]) ->
 
 
 @require_GET
-@person_only
+@person_required
 def overview(request: HttpRequest) -> HttpResponse:
     person = request.user
     points = selectors.timeline_of(person)
@@ -69,7 +58,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@person_only
+@person_required
 def interest_detail(request: HttpRequest, topic_id: str) -> HttpResponse:
     taxonomy = get_taxonomy()
     if topic_id not in taxonomy.topics:
@@ -103,7 +92,7 @@ def _change(request: HttpRequest, topic_id: str, action: Callable[[], Any], done
 
 
 @require_POST
-@person_only
+@person_required
 def hide(request: HttpRequest, topic_id: str) -> HttpResponse:
     return _change(
         request,
@@ -114,7 +103,7 @@ def hide(request: HttpRequest, topic_id: str) -> HttpResponse:
 
 
 @require_POST
-@person_only
+@person_required
 def show(request: HttpRequest, topic_id: str) -> HttpResponse:
     return _change(
         request,
@@ -125,7 +114,7 @@ def show(request: HttpRequest, topic_id: str) -> HttpResponse:
 
 
 @require_POST
-@person_only
+@person_required
 def correct(request: HttpRequest, topic_id: str) -> HttpResponse:
     correction = request.POST.get("correction", "")
     return _change(
@@ -137,7 +126,7 @@ def correct(request: HttpRequest, topic_id: str) -> HttpResponse:
 
 
 @require_POST
-@person_only
+@person_required
 def rebuild(request: HttpRequest) -> HttpResponse:
     result = services.rebuild_interests(person=request.user)
     messages.success(request, f"Rebuilt from {result.records_read} records.")

@@ -68,11 +68,12 @@ def test_another_person_gets_a_404_for_her_interests_and_sees_none_of_them(alice
     assert "Baroque and classical interiors" not in overview.content.decode()
 
 
-def test_unknown_topics_and_non_persons_get_404(alice_with_interests):
+def test_unknown_topics_get_404_and_non_persons_the_portals_403(alice_with_interests):
     person, _ = alice_with_interests
     assert _browser(person).get("/insights/interests/no.such-topic/").status_code == 404
     staff = PersonFactory(username="staff", role=User.Role.PARTNER_STAFF)
-    assert _browser(staff).get("/insights/").status_code == 404
+    assert _browser(staff).get("/insights/").status_code == 403
+    assert _browser(staff).get("/insights/interests/home.baroque-classical/").status_code == 403
     assert Client().get("/insights/").status_code == 302  # to the login page
 
 
