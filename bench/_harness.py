@@ -271,6 +271,20 @@ class CpuMeter:
         return {name: sum(after[name].values()) - sum(before[name].values()) for name in after}
 
 
+def pids_named(command: str) -> list[int]:
+    """The processes on this machine whose command name (``/proc/<pid>/comm``) is this."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() == command:
+                pids.append(int(entry.name))
+        except OSError:
+            continue  # ended meanwhile
+    return pids
+
+
 def reaped_cpu_seconds(pid: int) -> float:
     """User + system CPU time of the children this process has waited for (Linux /proc)."""
     if not (fields := _stat_fields(pid)):

@@ -46,7 +46,7 @@ from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections, transaction  # noqa: E402
 
-from bench._harness import machine_ticks, steal_share  # noqa: E402
+from bench._harness import cpu_seconds, machine_ticks, pids_named, reaped_cpu_seconds, steal_share  # noqa: E402
 from ledger import selectors, services, triggers  # noqa: E402
 from ledger.models import Checkpoint, Entry, LedgerHead, PendingEntry, TreeNode  # noqa: E402
 
@@ -120,17 +120,10 @@ def _add_cpu(role: str) -> None:
 def database_cpu_seconds() -> float | None:
     """CPU time of the PostgreSQL server's processes on this machine, ended backends
     included (the postmaster's reaped-children time), or None when there are none."""
-    total, found = 0, False
-    for entry in Path("/proc").iterdir():
-        try:
-            if not entry.name.isdigit() or (entry / "comm").read_text().strip() != "postgres":
-                continue
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # ended meanwhile
-        found = True
-        total += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
-    return total / os.sysconf("SC_CLK_TCK") if found else None
+    pids = pids_named("postgres")
+    if not pids:
+        return None
+    return cpu_seconds(pids) + sum(reaped_cpu_seconds(pid) for pid in pids)
 
 
 def beat_period() -> float:

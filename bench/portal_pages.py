@@ -280,6 +280,17 @@ def main() -> int:
     post_only: set[str] = set()
     redirects: set[str] = set()
     unfilled: set[str] = set()  # routes whose ids this role has no object for
+
+    def measure(role: str, name: str, client, url: str) -> None:
+        """Time one page for one role, keep the figures and print their row."""
+        median, most, cpu, queries, _ = timed(client, url, args.repeat)
+        measures.append(Measure(role, name, url, median, most, cpu, queries))
+        flag = "  SLOW" if median > args.target_ms else ""
+        print(
+            f"{role:<26} {name:<34} {median:>6.1f}ms {most:>6.1f}ms {cpu:>6.1f}ms {queries:>7} "
+            f"{median / page:>6.1f}x{flag}"
+        )
+
     print(f"{'role':<26} {'page':<34} {'median':>8} {'max':>8} {'cpu':>8} {'queries':>7} {'x login':>7}")
     signed_in = clients(world)
     for role, (client, user) in signed_in.items():
@@ -300,27 +311,15 @@ def main() -> int:
                 redirects.add(view_name)
             if response.status_code != 200:
                 continue
-            median, most, cpu, queries, _ = timed(client, url, args.repeat)
             opened.add(view_name)
-            measures.append(Measure(role, view_name, url, median, most, cpu, queries))
-            flag = "  SLOW" if median > args.target_ms else ""
-            print(
-                f"{role:<26} {view_name:<34} {median:>6.1f}ms {most:>6.1f}ms {cpu:>6.1f}ms {queries:>7} "
-                f"{median / page:>6.1f}x{flag}"
-            )
+            measure(role, view_name, client, url)
     screen = consent_screen_url()
-    person_client = next(client for role, (client, _user) in signed_in.items() if role.startswith("person"))
+    person_role = next(role for role in signed_in if role.startswith("person"))
+    person_client = signed_in[person_role][0]
     if screen is None or person_client.get(screen).status_code != 200:
         errors.append(f"the consent screen did not open for the demo person: {screen}")
     else:
-        median, most, cpu, queries, _ = timed(person_client, screen, args.repeat)
-        measures.append(
-            Measure("person (chiara)", "consent screen (oauth/authorize)", screen, median, most, cpu, queries)
-        )
-        print(
-            f"{'person (chiara)':<26} {'consent screen (oauth/authorize)':<34} {median:>6.1f}ms {most:>6.1f}ms "
-            f"{cpu:>6.1f}ms {queries:>7} {median / page:>6.1f}x{'  SLOW' if median > args.target_ms else ''}"
-        )
+        measure(person_role, "consent screen (oauth/authorize)", person_client, screen)
     never = sorted({name for name, _, _ in routes} - opened - post_only - redirects)
     if redirects:
         print(f"\nroutes that redirect once signed in (not timed): {', '.join(sorted(redirects))}")
